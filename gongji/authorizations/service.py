@@ -1,0 +1,397 @@
+"""Bindings and families: load the facts, let :mod:`gongji.authorizations.rules` decide, write the result."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from gongji.actors import Actor
+from gongji.authorizations import rules
+from gongji.authorizations.models import Binding, BindingDocument, Family, FamilyMember
+from gongji.env import Env
+from gongji.errors import GongjiError
+from gongji.events.service import record as record_event
+from gongji.people import service as people
+from gongji.people.models import Person
+from gongji.terms import DocumentKind, EndReason, Relationship, Scheme, Status, parse_enum
+
+
+@dataclass(frozen=True)
+class Document:
+    """A proof document (HN-3) or a document checked at the counter (N-8)."""
+
+    kind: str
+    file_ref: str | None = None
+
+
+def parse_date(value: Any, *, field: str) -> date:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise GongjiError("INVALID_FIELD", field=field, reason_zh="日期格式应为 YYYY-MM-DD",
+                      reason_en="a date is written YYYY-MM-DD")
+
+
+def party(person: Person) -> rules.Party:
+    enrollment = people.enrollment_of(person)
+    return rules.Party(
+        person_id=person.id, name=person.name, birth_date=person.birth_date, scheme=Scheme(enrollment.scheme),
+        region_code=enrollment.region_code, status=Status(enrollment.status),
+    )
+
+
+def _open(today: date):
+    """SQL: a binding not ended and not expired (rules.is_open)."""
+    return and_(Binding.ended_on.is_(None), or_(Binding.end_on.is_(None), Binding.end_on >= today))
+
+
+def _count_open(session: Session, today: date, *conditions) -> int:
+    return session.execute(select(func.count()).select_from(Binding).where(_open(today), *conditions)).scalar_one()
+
+
+def _documents(documents: Sequence[Document | dict]) -> list[Document]:
+    parsed = []
+    for doc in documents:
+        if isinstance(doc, dict):
+            doc = Document(kind=doc.get("kind"), file_ref=doc.get("file_ref"))
+        parse_enum(DocumentKind, doc.kind, field="documents.kind", error="UNKNOWN_DOCUMENT_KIND")
+        if doc.file_ref is not None and (not isinstance(doc.file_ref, str) or len(doc.file_ref) > 500):
+            raise GongjiError("INVALID_FIELD", field="documents.file_ref", reason_zh="文件引用最多500个字符",
+                              reason_en="a file reference has at most 500 characters")
+        parsed.append(doc)
+    return parsed
+
+
+def _family_of_householder_with(session: Session, householder_id: int, member_id: int) -> int | None:
+    return session.execute(
+        select(Family.id)
+        .join(FamilyMember, FamilyMember.family_id == Family.id)
+        .where(Family.householder_id == householder_id, Family.dissolved_at.is_(None),
+               FamilyMember.person_id == member_id, FamilyMember.left_at.is_(None))
+    ).scalar_one_or_none()
+
+
+def bind(
+    session: Session,
+    env: Env,
+    *,
+    payer_id_number: str,
+    beneficiary_id_number: str,
+    relationship: str,
+    actor: Actor,
+    agreement_version: str | None,
+    start_on: date | str | None = None,
+    end_on: date | str | None = None,
+    priority: int | None = None,
+    documents: Sequence[Document | dict] = (),
+) -> Binding:
+    """The payer authorizes his account to pay for a close relative (N-2, N-7, HLJ-1..HLJ-6, HN-1..HN-3, WL-1)."""
+    today = env.today()
+    relationship_ = parse_enum(Relationship, relationship, field="relationship", error="UNKNOWN_RELATIONSHIP")
+    start = parse_date(start_on, field="start_on") if start_on is not None else today
+    end = parse_date(end_on, field="end_on") if end_on is not None else None
+    docs = _documents(documents)
+    payer = people.find(session, payer_id_number)
+    beneficiary = people.find(session, beneficiary_id_number)
+    if not (actor.is_person(payer.id) or actor.is_staff):
+        raise GongjiError("ACTOR_NOT_ALLOWED", name=payer.name, who_zh="共济人", who_en="the payer")
+    people.lock_people(session, [payer.id, beneficiary.id])  # caps and waits are decided under these locks
+    payer_party, beneficiary_party = party(payer), party(beneficiary)
+    policy = env.policy(payer_party.region_code)
+
+    balance = people.balances(session, payer.id)
+    pair = (Binding.payer_id == payer.id, Binding.beneficiary_id == beneficiary.id)
+    existing = session.execute(select(Binding.id).where(_open(today), *pair)).scalars().first()
+    last_unbound_on = session.execute(
+        select(func.max(Binding.ended_on)).where(*pair, Binding.end_reason != EndReason.EXPIRED.value)
+    ).scalar_one()
+    family_id = _family_of_householder_with(session, payer.id, beneficiary.id)
+    situation = rules.BindingSituation(
+        payer_balance_fen=balance.total_fen if balance else 0,
+        payer_open_bindings=_count_open(session, today, Binding.payer_id == payer.id),
+        beneficiary_open_bindings=_count_open(session, today, Binding.beneficiary_id == beneficiary.id),
+        payer_is_beneficiary=_count_open(session, today, Binding.beneficiary_id == payer.id) > 0,
+        beneficiary_is_payer=_count_open(session, today, Binding.payer_id == beneficiary.id) > 0,
+        existing_binding_id=existing,
+        last_unbound_on=last_unbound_on,
+        beneficiary_in_payers_family=family_id is not None,
+    )
+    request = rules.BindingRequest(
+        relationship=relationship_, start_on=start, end_on=end, priority=priority,
+        agreement_version=agreement_version, document_count=len(docs),
+    )
+    rules.check_binding(payer=payer_party, beneficiary=beneficiary_party, request=request, situation=situation,
+                        policy=policy, today=today)
+
+    now = env.now()
+    binding = Binding(
+        payer_id=payer.id, beneficiary_id=beneficiary.id, relationship=relationship_.value, start_on=start,
+        end_on=end, priority=priority, family_id=family_id, region_code=payer_party.region_code,
+        channel=actor.channel.value, agreement_version=policy.agreement_version, agreement_accepted_at=now,
+        operator_kind=actor.kind.value, operator_id=actor.id, created_at=now,
+    )
+    session.add(binding)
+    session.flush()
+    for doc in docs:
+        session.add(BindingDocument(binding_id=binding.id, kind=doc.kind, file_ref=doc.file_ref,
+                                    checked_by=actor.id if actor.is_staff else None, added_at=now))
+    record_event(
+        session, env, kind="binding.created", actor=actor, subject_type="binding", subject_id=binding.id,
+        concerns=[payer.id, beneficiary.id],
+        data={"relationship": relationship_.value, "start_on": start.isoformat(),
+              "end_on": end.isoformat() if end else None, "priority": priority,
+              "documents": [d.kind for d in docs]},
+    )
+    session.flush()
+    return binding
+
+
+def get(session: Session, binding_id: int) -> Binding:
+    binding = session.get(Binding, binding_id) if isinstance(binding_id, int) else None
+    if binding is None:
+        raise GongjiError("BINDING_NOT_FOUND", binding_id=str(binding_id)[:20])
+    return binding
+
+
+def _end(session: Session, env: Env, binding: Binding, *, reason: EndReason, actor: Actor, note: str | None) -> None:
+    binding.ended_at = env.now()
+    binding.ended_on = env.today()
+    binding.end_reason = reason.value
+    binding.end_note = note[:200] if note else None
+    binding.ended_by_kind = actor.kind.value
+    binding.ended_by_id = actor.id
+    record_event(
+        session, env, kind="binding.ended", actor=actor, subject_type="binding", subject_id=binding.id,
+        concerns=[binding.payer_id, binding.beneficiary_id], data={"reason": reason.value, "note": binding.end_note},
+    )
+
+
+def unbind(session: Session, env: Env, *, binding_id: int, actor: Actor, note: str | None = None) -> Binding:
+    """End a binding: by the payer, by the beneficiary, or by staff, with the reason kept (HLJ-8, SZ-4)."""
+    binding = get(session, binding_id)
+    people.lock_people(session, [binding.payer_id, binding.beneficiary_id])
+    session.refresh(binding)
+    today = env.today()
+    if not rules.is_open(end_on=binding.end_on, ended_on=binding.ended_on, today=today):
+        ended_on = binding.ended_on or binding.end_on
+        raise GongjiError("BINDING_ENDED", ended_on=ended_on.isoformat())
+    if actor.is_person(binding.payer_id):
+        reason = EndReason.BY_PAYER
+    elif actor.is_person(binding.beneficiary_id):
+        reason = EndReason.BY_BENEFICIARY
+    elif actor.is_staff:
+        reason = EndReason.BY_STAFF
+    else:
+        raise GongjiError("NOT_PARTY_TO_BINDING")
+    _end(session, env, binding, reason=reason, actor=actor, note=note)
+    session.flush()
+    return binding
+
+
+def close_expired(session: Session, env: Env) -> int:
+    """D-3: bindings whose end date has passed end by themselves, with reason ``expired``. Set-based; safe to rerun."""
+    today = env.today()
+    day_after_end = (
+        Binding.end_on + 1 if session.get_bind().dialect.name == "postgresql" else func.date(Binding.end_on, "+1 day")
+    )
+    result = session.execute(
+        update(Binding)
+        .where(Binding.ended_on.is_(None), Binding.end_on < today)
+        .values(ended_at=env.now(), ended_on=day_after_end, end_reason=EndReason.EXPIRED.value,
+                ended_by_kind="system", ended_by_id="expiry")
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def active_payer_bindings(session: Session, *, beneficiary_id: int, on: date) -> list[Binding]:
+    """Bindings through which someone pays for the beneficiary on this day (D-3)."""
+    return list(
+        session.execute(
+            select(Binding).where(
+                Binding.beneficiary_id == beneficiary_id, Binding.ended_on.is_(None), Binding.start_on <= on,
+                or_(Binding.end_on.is_(None), Binding.end_on >= on),
+            ).order_by(Binding.id)
+        ).scalars()
+    )
+
+
+# -- families (HN-1, HN-7) ---------------------------------------------------------------------
+
+
+def _family(session: Session, family_id: int) -> Family:
+    family = session.get(Family, family_id) if isinstance(family_id, int) else None
+    if family is None or family.dissolved_at is not None:
+        raise GongjiError("FAMILY_NOT_FOUND", family_id=str(family_id)[:20])
+    return family
+
+
+def family_of(session: Session, person_id: int) -> int | None:
+    """The family a person belongs to now, as householder or member."""
+    as_householder = session.execute(
+        select(Family.id).where(Family.householder_id == person_id, Family.dissolved_at.is_(None))
+    ).scalar_one_or_none()
+    if as_householder is not None:
+        return as_householder
+    return session.execute(
+        select(FamilyMember.family_id).join(Family, Family.id == FamilyMember.family_id)
+        .where(FamilyMember.person_id == person_id, FamilyMember.left_at.is_(None), Family.dissolved_at.is_(None))
+    ).scalar_one_or_none()
+
+
+def _require_not_in_family(session: Session, person: Person) -> None:
+    family_id = family_of(session, person.id)
+    if family_id is not None:
+        raise GongjiError("ALREADY_IN_FAMILY", name=person.name, family_id=family_id)
+
+
+def create_family(session: Session, env: Env, *, householder_id_number: str, name: str, actor: Actor) -> Family:
+    """共济家庭建立 (HN-1): the payer creates a family and becomes its householder."""
+    householder = people.find(session, householder_id_number)
+    if not (actor.is_person(householder.id) or actor.is_staff):
+        raise GongjiError("ACTOR_NOT_ALLOWED", name=householder.name, who_zh="户主", who_en="the householder")
+    if not isinstance(name, str) or not name.strip() or len(name.strip()) > 50:
+        raise GongjiError("INVALID_FIELD", field="name", reason_zh="请填写家庭名称（最多50字）",
+                          reason_en="give the family a name of at most 50 characters")
+    people.lock_people(session, [householder.id])
+    holder = party(householder)
+    rules.check_enrolled(holder)
+    rules.check_payer_scheme(holder)
+    _require_not_in_family(session, householder)
+    family = Family(householder_id=householder.id, name=name.strip(), region_code=holder.region_code,
+                    created_at=env.now())
+    session.add(family)
+    session.flush()
+    record_event(session, env, kind="family.created", actor=actor, subject_type="family", subject_id=family.id,
+                 concerns=[householder.id], data={"name": family.name})
+    return family
+
+
+def add_member(session: Session, env: Env, *, family_id: int, member_id_number: str, relationship: str,
+               actor: Actor) -> FamilyMember:
+    """共济成员维护 (HN-1): the householder adds a close relative to the family."""
+    family = _family(session, family_id)
+    householder = people.get(session, family.householder_id)
+    if not (actor.is_person(householder.id) or actor.is_staff):
+        raise GongjiError("NOT_HOUSEHOLDER")
+    relationship_ = parse_enum(Relationship, relationship, field="relationship", error="UNKNOWN_RELATIONSHIP")
+    member = people.find(session, member_id_number)
+    if member.id == householder.id:
+        raise GongjiError("SELF_BINDING")
+    people.lock_people(session, [householder.id, member.id])
+    policy = env.policy(family.region_code)
+    holder, member_party = party(householder), party(member)
+    rules.check_relationship_allowed(relationship_, policy)
+    rules.check_relationship_plausible(relationship_, holder, member_party)
+    rules.check_enrolled(member_party)
+    rules.check_scope(holder, member_party, policy)
+    _require_not_in_family(session, member)
+    row = FamilyMember(family_id=family.id, person_id=member.id, relationship=relationship_.value,
+                       joined_at=env.now())
+    session.add(row)
+    session.flush()
+    record_event(session, env, kind="family.member_added", actor=actor, subject_type="family", subject_id=family.id,
+                 concerns=[householder.id, member.id], data={"member_id": member.id, "relationship": relationship_.value})
+    return row
+
+
+def _membership(session: Session, family: Family, person: Person) -> FamilyMember:
+    row = session.execute(
+        select(FamilyMember).where(FamilyMember.family_id == family.id, FamilyMember.person_id == person.id,
+                                   FamilyMember.left_at.is_(None))
+    ).scalar_one_or_none()
+    if row is None:
+        raise GongjiError("NOT_FAMILY_MEMBER", name=person.name)
+    return row
+
+
+def update_member(session: Session, env: Env, *, family_id: int, member_id_number: str, relationship: str,
+                  actor: Actor) -> FamilyMember:
+    """HN-7: the householder corrects a member's relationship."""
+    family = _family(session, family_id)
+    if not (actor.is_person(family.householder_id) or actor.is_staff):
+        raise GongjiError("NOT_HOUSEHOLDER")
+    relationship_ = parse_enum(Relationship, relationship, field="relationship", error="UNKNOWN_RELATIONSHIP")
+    member = people.find(session, member_id_number)
+    row = _membership(session, family, member)
+    holder = party(people.get(session, family.householder_id))
+    rules.check_relationship_allowed(relationship_, env.policy(family.region_code))
+    rules.check_relationship_plausible(relationship_, holder, party(member))
+    old, row.relationship = row.relationship, relationship_.value
+    record_event(session, env, kind="family.member_updated", actor=actor, subject_type="family", subject_id=family.id,
+                 concerns=[family.householder_id, member.id], data={"member_id": member.id, "from": old,
+                                                                    "to": relationship_.value})
+    session.flush()
+    return row
+
+
+def _leave(session: Session, env: Env, family: Family, member: Person, *, reason: EndReason, actor: Actor) -> int:
+    """Take a member out of the family and end the family's bindings that involve him (HN-7). Returns how many."""
+    row = _membership(session, family, member)
+    row.left_at = env.now()
+    row.left_reason = "removed" if reason is EndReason.MEMBER_REMOVED else "left"
+    today = env.today()
+    ended = 0
+    bindings = session.execute(
+        select(Binding).where(Binding.family_id == family.id, _open(today),
+                              or_(Binding.payer_id == member.id, Binding.beneficiary_id == member.id))
+    ).scalars()
+    for binding in bindings:
+        _end(session, env, binding, reason=reason, actor=actor, note=None)
+        ended += 1
+    record_event(session, env, kind=f"family.member_{row.left_reason}", actor=actor, subject_type="family",
+                 subject_id=family.id, concerns=[family.householder_id, member.id],
+                 data={"member_id": member.id, "bindings_ended": ended})
+    session.flush()
+    return ended
+
+
+def remove_member(session: Session, env: Env, *, family_id: int, member_id_number: str, actor: Actor) -> int:
+    """HN-7: the householder removes a member; the member's bindings in the family end."""
+    family = _family(session, family_id)
+    if not (actor.is_person(family.householder_id) or actor.is_staff):
+        raise GongjiError("NOT_HOUSEHOLDER")
+    member = people.find(session, member_id_number)
+    people.lock_people(session, [family.householder_id, member.id])
+    return _leave(session, env, family, member, reason=EndReason.MEMBER_REMOVED, actor=actor)
+
+
+def leave_family(session: Session, env: Env, *, family_id: int, member_id_number: str, actor: Actor) -> int:
+    """HN-7: a member leaves the family; the member's bindings in the family end.
+
+    The householder may leave only a family without members, which dissolves it.
+    """
+    family = _family(session, family_id)
+    member = people.find(session, member_id_number)
+    if not (actor.is_person(member.id) or actor.is_staff):
+        raise GongjiError("ACTOR_NOT_ALLOWED", name=member.name, who_zh="家庭成员", who_en="the member")
+    people.lock_people(session, [family.householder_id, member.id])
+    if member.id == family.householder_id:
+        has_members = session.execute(
+            select(exists().where(FamilyMember.family_id == family.id, FamilyMember.left_at.is_(None)))
+        ).scalar_one()
+        if has_members:
+            raise GongjiError("HOUSEHOLDER_CANNOT_LEAVE")
+        family.dissolved_at = env.now()
+        record_event(session, env, kind="family.dissolved", actor=actor, subject_type="family", subject_id=family.id,
+                     concerns=[member.id], data={})
+        session.flush()
+        return 0
+    return _leave(session, env, family, member, reason=EndReason.MEMBER_LEFT, actor=actor)
+
+
+def family_members(session: Session, family_id: int) -> list[FamilyMember]:
+    family = _family(session, family_id)
+    return list(session.execute(
+        select(FamilyMember).where(FamilyMember.family_id == family.id, FamilyMember.left_at.is_(None))
+        .order_by(FamilyMember.id)
+    ).scalars())

@@ -1,0 +1,162 @@
+"""Storage: the engine, the one place that commits, and schema migrations.
+
+Services take a ``session`` and only ``flush()``. :meth:`Database.run` opens the transaction, calls
+the service, commits, and on a transient conflict (serialization failure, deadlock, a race on a
+unique key such as an idempotency key, SQLite's busy lock) runs the whole function again, so that
+no side effect may live inside a transaction function but the database writes themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import create_engine, event, inspect
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+DEFAULT_URL = "sqlite:///gongji.sqlite3"
+#: PostgreSQL SQLSTATEs after which a transaction is retried as a whole.
+RETRYABLE_SQLSTATES = {"40001", "40P01", "23505"}
+
+
+def normalize_url(url: str) -> str:
+    """Accept ``postgresql://`` and ``postgres://`` and use the psycopg 3 driver for them."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def database_url() -> str:
+    return normalize_url(os.environ.get("GONGJI_DATABASE_URL") or DEFAULT_URL)
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    if isinstance(exc, DBAPIError):
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        if sqlstate in RETRYABLE_SQLSTATES:
+            return True
+        text = str(exc.orig).lower()
+        if isinstance(exc, OperationalError) and ("database is locked" in text or "database is busy" in text):
+            return True
+        if isinstance(exc, IntegrityError) and "unique constraint failed" in text:
+            return True
+    return False
+
+
+class Database:
+    """One database: an engine, its transactions, and its schema."""
+
+    def __init__(self, url: str | None = None, *, echo: bool = False, pool_size: int = 10) -> None:
+        self.url = normalize_url(url) if url else database_url()
+        parsed = make_url(self.url)
+        self.dialect = parsed.get_backend_name()
+        if self.dialect == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            self.engine: Engine = create_engine(self.url, echo=echo, connect_args={"timeout": 60})
+            _configure_sqlite(self.engine)
+        elif self.dialect == "postgresql":
+            self.engine = create_engine(
+                self.url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            )
+        else:
+            raise ValueError(f"unsupported database {self.dialect!r}: use sqlite:/// or postgresql://")
+
+    # -- transactions ---------------------------------------------------------------------------
+
+    @contextmanager
+    def session(self, *, write: bool = True) -> Iterator[Session]:
+        """One transaction. Commits if the block ends normally, rolls back on any exception.
+
+        On SQLite a writing transaction starts with ``BEGIN IMMEDIATE``: writers queue for the lock
+        at the start instead of failing at their first write.
+        """
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(gongji_write=write)
+            with Session(bind=conn, expire_on_commit=False, autoflush=True) as session:
+                try:
+                    yield session
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
+
+    def run(self, fn: Callable[[Session], T], *, write: bool = True, attempts: int = 8) -> T:
+        """Run ``fn(session)`` in one transaction and commit; retry the whole of it on transient conflicts."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.session(write=write) as session:
+                    return fn(session)
+            except DBAPIError as exc:
+                if attempt == attempts or not _is_retryable(exc):
+                    raise
+                log.info("transaction conflict (%s), attempt %d of %d", type(exc.orig).__name__, attempt, attempts)
+                time.sleep(min(0.2, 0.005 * 2**attempt) * random.random())
+        raise AssertionError("unreachable")
+
+    def read(self, fn: Callable[[Session], T]) -> T:
+        return self.run(fn, write=False)
+
+    # -- schema ---------------------------------------------------------------------------------
+
+    def upgrade(self) -> None:
+        """Bring the schema to the newest migration (an empty database gets all of it)."""
+        from alembic import command
+
+        with self.engine.begin() as conn:
+            config = alembic_config()
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    def is_current(self) -> bool:
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        with self.engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_heads()
+        return set(current) == set(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+    def table_names(self) -> list[str]:
+        return inspect(self.engine).get_table_names()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def alembic_config():
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    return config
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy's "begin" event decide how transactions start (the pysqlite recipe).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")  # an acknowledged commit survives power loss
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        write = conn.get_execution_options().get("gongji_write", True)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")

@@ -1,0 +1,24 @@
+"""What every service needs besides its session: the clock and the region policies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from gongji.clock import Clock, SystemClock, today
+from gongji.policy import PolicyBook, RegionPolicy, load_policies
+
+
+@dataclass
+class Env:
+    clock: Clock = field(default_factory=SystemClock)
+    policies: PolicyBook = field(default_factory=load_policies)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def today(self) -> date:
+        return today(self.clock)
+
+    def policy(self, region_code: str) -> RegionPolicy:
+        return self.policies.for_region(region_code)

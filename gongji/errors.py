@@ -1,0 +1,369 @@
+"""The one error type of Gongji, and the catalogue of its codes.
+
+Every refusal is a :class:`GongjiError` carrying
+
+* ``code``   – stable, upper-case, never renamed (clients switch on it);
+* ``status`` – the HTTP status the API answers with;
+* ``message_zh`` / ``message_en`` – what was wrong and what to do, in plain words;
+* ``params`` – the values the messages were built from (safe to show the caller).
+
+A refused request changes nothing: services raise before they write, and the one place that
+commits (:meth:`gongji.db.Database.run`) rolls the whole transaction back on any error.
+
+The catalogue below is the single list of codes; ``docs/errors.md`` is generated from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ErrorSpec:
+    status: int
+    zh: str
+    en: str
+
+
+CATALOGUE: dict[str, ErrorSpec] = {
+    # ---- input that is malformed --------------------------------------------------------------
+    "INVALID_ID_NUMBER": ErrorSpec(
+        422,
+        "身份证号码“{value}”无效：{reason_zh}。请核对18位居民身份证号码后重新输入。",
+        "The ID number '{value}' is not valid: {reason_en}. Check the 18-character resident ID number and enter it again.",
+    ),
+    "INVALID_AMOUNT": ErrorSpec(
+        422,
+        "金额“{field}”无效：{reason_zh}。金额以“分”为单位，须为正整数（例如 12.50 元写作 1250）。",
+        "The amount '{field}' is not valid: {reason_en}. Amounts are whole fen, a positive integer (12.50 yuan is 1250).",
+    ),
+    "INVALID_FIELD": ErrorSpec(
+        422,
+        "“{field}”填写有误：{reason_zh}",
+        "The field '{field}' is not valid: {reason_en}",
+    ),
+    "INVALID_REGION": ErrorSpec(
+        422,
+        "行政区划代码“{value}”无效：须为6位数字的统筹区代码（例如 230100 哈尔滨市）。",
+        "The region code '{value}' is not valid: use the 6-digit administrative division code (e.g. 230100 Harbin).",
+    ),
+    "DATE_IN_PAST": ErrorSpec(
+        422,
+        "“{field}”不能早于今天（{today}）。请选择今天或以后的日期。",
+        "'{field}' may not be before today ({today}). Choose today or a later date.",
+    ),
+    "INVALID_PERIOD": ErrorSpec(
+        422,
+        "授权期限无效：终止日期（{end_on}）须晚于开始日期（{start_on}）。不填终止日期表示长期有效。",
+        "The validity period is not valid: the end date ({end_on}) must be after the start date ({start_on}). "
+        "Leave the end date empty for no end.",
+    ),
+    "UNKNOWN_RELATIONSHIP": ErrorSpec(
+        422,
+        "亲属关系“{value}”无法识别。可选：{allowed}。",
+        "The relationship '{value}' is not known. Choose one of: {allowed}.",
+    ),
+    "UNKNOWN_USE": ErrorSpec(
+        422,
+        "费用用途“{value}”无法识别。可选：{allowed}。",
+        "The use '{value}' is not known. Choose one of: {allowed}.",
+    ),
+    "INVALID_IDEMPOTENCY_KEY": ErrorSpec(
+        422,
+        "请求缺少有效的幂等键（1至100个可见字符）。请为每笔业务生成唯一的键，重试时使用同一个键。",
+        "The request needs an idempotency key of 1 to 100 visible characters. Make one per operation and "
+        "send the same key when you retry.",
+    ),
+    # ---- things that do not exist -------------------------------------------------------------
+    "PERSON_NOT_FOUND": ErrorSpec(
+        404,
+        "未找到身份证号码为 {id_number} 的参保人。请核对号码，或确认其已在本省参保登记。",
+        "No insured person with ID number {id_number} was found. Check the number, or make sure the person is "
+        "enrolled here.",
+    ),
+    "PERSON_EXISTS": ErrorSpec(
+        409,
+        "身份证号码为 {id_number} 的人员已登记，无需重复登记。",
+        "A person with ID number {id_number} is already registered.",
+    ),
+    "NOT_ENROLLED": ErrorSpec(
+        409,
+        "{name} 没有有效的参保登记（{status_zh}），不能办理此业务。请先到医保经办机构办理参保。",
+        "{name} has no valid enrollment ({status_en}) and cannot take part. Enroll at an insurance office first.",
+    ),
+    "INSTITUTION_NOT_FOUND": ErrorSpec(
+        404,
+        "未找到编码为 {code} 的定点医药机构。请核对机构编码。",
+        "No designated institution with code {code} was found. Check the institution code.",
+    ),
+    "BINDING_NOT_FOUND": ErrorSpec(
+        404,
+        "未找到编号为 {binding_id} 的共济绑定。",
+        "No mutual-aid binding with number {binding_id} was found.",
+    ),
+    "SETTLEMENT_NOT_FOUND": ErrorSpec(
+        404,
+        "未找到编号为 {settlement_id} 的结算记录。",
+        "No settlement with number {settlement_id} was found.",
+    ),
+    "FAMILY_NOT_FOUND": ErrorSpec(
+        404,
+        "未找到编号为 {family_id} 的共济家庭。",
+        "No mutual-aid family with number {family_id} was found.",
+    ),
+    "ACCOUNT_NOT_FOUND": ErrorSpec(
+        404,
+        "{name} 没有职工医保个人账户。",
+        "{name} has no employee personal account.",
+    ),
+    # ---- who may bind whom --------------------------------------------------------------------
+    "PAYER_NOT_EMPLOYEE": ErrorSpec(
+        409,
+        "{name} 参加的是城乡居民医保，没有个人账户，不能作为共济人。只有职工医保参保人可以为亲属共济。",
+        "{name} is enrolled in resident insurance, which has no personal account, and cannot pay for relatives. "
+        "Only employee enrollees can.",
+    ),
+    "PAYER_NOT_NORMAL": ErrorSpec(
+        409,
+        "共济人 {name} 的参保状态为“{status_zh}”，本地区要求正常参保才能共济。恢复正常缴费后可再办理。",
+        "The payer {name} is {status_en}; this region requires normal enrollment for mutual aid. "
+        "Try again once contributions are back to normal.",
+    ),
+    "BENEFICIARY_NOT_NORMAL": ErrorSpec(
+        409,
+        "使用人 {name} 的参保状态为“{status_zh}”，本地区要求正常参保才能使用共济资金。恢复正常参保后可再办理。",
+        "The beneficiary {name} is {status_en}; this region requires normal enrollment to use mutual aid. "
+        "Try again once the enrollment is back to normal.",
+    ),
+    "PAYER_NO_BALANCE": ErrorSpec(
+        409,
+        "共济人 {name} 的个人账户没有余额，暂不能绑定。账户有余额后可再办理。",
+        "The payer {name} has no personal-account balance, so a binding cannot be made now. Try again once the "
+        "account has money.",
+    ),
+    "SELF_BINDING": ErrorSpec(
+        422,
+        "不能为自己办理共济绑定：本人的个人账户本来就优先支付本人的费用。",
+        "You cannot bind yourself: your own account already pays your own bills first.",
+    ),
+    "RELATIONSHIP_NOT_ALLOWED": ErrorSpec(
+        409,
+        "本地区（{region_name}）家庭共济不包括“{relationship_zh}”。可以绑定的亲属：{allowed_zh}。",
+        "In this region ({region_name}) mutual aid does not cover a {relationship_en}. Relatives that can be "
+        "bound: {allowed_en}.",
+    ),
+    "RELATIONSHIP_IMPLAUSIBLE": ErrorSpec(
+        422,
+        "所填关系“{relationship_zh}”与双方出生日期不符（{payer_birth} / {beneficiary_birth}）。请确认所选关系是"
+        "“对方是我的……”。",
+        "The relationship '{relationship_en}' does not fit the birth dates ({payer_birth} / {beneficiary_birth}). "
+        "Check that you chose what the relative is to you.",
+    ),
+    "OUT_OF_SCOPE": ErrorSpec(
+        409,
+        "{name} 的参保地（{region}）不在共济人参保地的共济范围内：本地区要求{scope_zh}参保。",
+        "{name} is enrolled in {region}, outside the payer's mutual-aid scope: this region requires enrollment "
+        "in the {scope_en}.",
+    ),
+    "TOO_MANY_BENEFICIARIES": ErrorSpec(
+        409,
+        "共济人 {name} 已同时绑定 {count} 名家庭成员，达到本地区上限（{limit} 名）。请先解除一名再添加。",
+        "The payer {name} already has {count} bound relatives, the limit in this region ({limit}). Unbind one "
+        "before adding another.",
+    ),
+    "TOO_MANY_PAYERS": ErrorSpec(
+        409,
+        "{name} 已被 {count} 名共济人绑定，达到本地区上限（{limit} 名）。需先由原共济人解除绑定。",
+        "{name} is already bound by {count} payer(s), the limit in this region ({limit}). The existing binding "
+        "must be ended first.",
+    ),
+    "ROLE_CONFLICT": ErrorSpec(
+        409,
+        "本地区规定同一人不能同时作为共济人和使用人：{name} 目前已是{role_zh}。",
+        "In this region one person cannot be payer and beneficiary at once: {name} is already a {role_en}.",
+    ),
+    "ALREADY_BOUND": ErrorSpec(
+        409,
+        "{payer_name} 与 {beneficiary_name} 之间已有有效的共济绑定（编号 {binding_id}），无需重复绑定。",
+        "{payer_name} already pays for {beneficiary_name} (binding {binding_id}); no new binding is needed.",
+    ),
+    "REBIND_TOO_SOON": ErrorSpec(
+        409,
+        "该亲属已于 {unbound_on} 解除绑定，{wait_days} 天内不能再次绑定，{rebind_from} 起可再次绑定。",
+        "This relative was unbound on {unbound_on}; binding again is possible from {rebind_from} "
+        "({wait_days}-day wait).",
+    ),
+    "BINDING_ENDED": ErrorSpec(
+        409,
+        "该共济绑定已于 {ended_on} 结束，无需再次解除。",
+        "This binding already ended on {ended_on}; there is nothing to unbind.",
+    ),
+    "NOT_PARTY_TO_BINDING": ErrorSpec(
+        403,
+        "只有共济人、使用人本人或经办人员可以解除此绑定。",
+        "Only the payer, the beneficiary or insurance staff can end this binding.",
+    ),
+    "ACTOR_NOT_ALLOWED": ErrorSpec(
+        403,
+        "您不能为 {name} 办理此业务：只有{who_zh}本人或经办人员可以办理。",
+        "You may not do this for {name}: only {who_en} or insurance staff can.",
+    ),
+    "CONSENT_REQUIRED": ErrorSpec(
+        422,
+        "请先阅读并同意《{agreement}》（版本 {version}）。家庭关系实行个人承诺制，虚假承诺须承担法律责任。",
+        "Read and accept the agreement '{agreement}' (version {version}) first. Family relationships are declared "
+        "on your own commitment, and a false statement carries legal responsibility.",
+    ),
+    "PROOF_REQUIRED": ErrorSpec(
+        422,
+        "本地区办理绑定需要上传关系证明材料（如结婚证、户口簿）。请上传后再提交。",
+        "This region asks for proof of the relationship (e.g. marriage certificate, household register). Upload "
+        "it and submit again.",
+    ),
+    "UNKNOWN_DOCUMENT_KIND": ErrorSpec(
+        422,
+        "证明材料类型“{value}”无法识别。可选：{allowed}。",
+        "The document kind '{value}' is not known. Choose one of: {allowed}.",
+    ),
+    "BINDING_NOT_OFFERED": ErrorSpec(
+        409,
+        "本地区（{region_name}）采用历年账户资金划转方式共济，不办理共济绑定。请使用“历年账户家庭共济”划转。",
+        "This region ({region_name}) shares accounts by transferring prior-years funds, not by binding. Use a "
+        "transfer instead.",
+    ),
+    "TRANSFER_NOT_OFFERED": ErrorSpec(
+        409,
+        "本地区（{region_name}）采用共济绑定方式，不办理历年资金划转。请为亲属办理共济绑定。",
+        "This region ({region_name}) shares accounts by binding, not by transfers. Bind the relative instead.",
+    ),
+    # ---- families (Henan style) -------------------------------------------------------------
+    "FAMILY_REQUIRED": ErrorSpec(
+        409,
+        "本地区需先建立共济家庭并将 {name} 添加为家庭成员，才能绑定。",
+        "In this region, first create a mutual-aid family and add {name} as a member, then bind.",
+    ),
+    "ALREADY_IN_FAMILY": ErrorSpec(
+        409,
+        "{name} 已在一个共济家庭中（家庭编号 {family_id}）。一人只能加入一个共济家庭，请先离开原家庭。",
+        "{name} already belongs to a mutual-aid family (number {family_id}). A person can be in one family; leave "
+        "it first.",
+    ),
+    "NOT_FAMILY_MEMBER": ErrorSpec(
+        404,
+        "{name} 不是该共济家庭的成员。",
+        "{name} is not a member of this family.",
+    ),
+    "NOT_HOUSEHOLDER": ErrorSpec(
+        403,
+        "只有户主（共济人）可以维护家庭成员。",
+        "Only the householder (the payer) can manage the members of the family.",
+    ),
+    "HOUSEHOLDER_CANNOT_LEAVE": ErrorSpec(
+        409,
+        "户主不能离开自己建立的家庭；如需解散，请先删除全部成员。",
+        "The householder cannot leave the family; remove all members first to dissolve it.",
+    ),
+    # ---- settlement ---------------------------------------------------------------------------
+    "INSTITUTION_CANNOT_SETTLE_USE": ErrorSpec(
+        409,
+        "{institution_name}（{kind_zh}）不能结算“{use_zh}”费用。",
+        "{institution_name} (a {kind_en}) cannot settle '{use_en}' costs.",
+    ),
+    "INSTITUTION_OUT_OF_REGION": ErrorSpec(
+        409,
+        "{institution_name} 不在 {name} 的参保省份，本系统不办理跨省就医结算。",
+        "{institution_name} is outside the province where {name} is enrolled; cross-province settlement is not "
+        "handled here.",
+    ),
+    "CARD_NOT_PATIENTS": ErrorSpec(
+        409,
+        "所持医保凭证（{cert_no}）不属于就诊人 {name}。就医购药必须使用患者本人的医保卡或医保电子凭证，不能借用他人的卡。",
+        "The insurance card or voucher presented ({cert_no}) is not the patient {name}'s. A patient always uses "
+        "his own card; cards are never shared.",
+    ),
+    "AGENT_INCOMPLETE": ErrorSpec(
+        422,
+        "代买药须登记代办人的姓名和身份证号码。",
+        "A proxy purchase must record the agent's name and ID number.",
+    ),
+    "IDEMPOTENCY_KEY_REUSED": ErrorSpec(
+        409,
+        "幂等键“{key}”已用于另一笔内容不同的业务。重试时请保持请求内容不变；新的业务请使用新的键。",
+        "The idempotency key '{key}' was already used for a different request. Send the same content when you "
+        "retry; use a new key for a new operation.",
+    ),
+    "SETTLEMENT_OF_OTHER_INSTITUTION": ErrorSpec(
+        403,
+        "结算 {settlement_id} 不是本机构办理的，不能由本机构退费。",
+        "Settlement {settlement_id} was not made by this institution, which therefore cannot refund it.",
+    ),
+    "SETTLEMENT_FULLY_REFUNDED": ErrorSpec(
+        409,
+        "结算 {settlement_id} 已全部退费，没有可退金额。",
+        "Settlement {settlement_id} has been refunded in full; nothing is left to refund.",
+    ),
+    "REFUND_EXCEEDS_PAID": ErrorSpec(
+        409,
+        "退费金额 {amount} 分超过可退金额 {refundable} 分（结算 {settlement_id}）。",
+        "The refund of {amount} fen exceeds the {refundable} fen that can still be refunded (settlement "
+        "{settlement_id}).",
+    ),
+    # ---- transfers and contributions -----------------------------------------------------------
+    "INSUFFICIENT_PRIOR_YEARS": ErrorSpec(
+        409,
+        "划转金额 {amount} 分超过 {name} 当前历年账户余额 {balance} 分。请减少金额。",
+        "The transfer of {amount} fen exceeds {name}'s current prior-years balance of {balance} fen. Lower the "
+        "amount.",
+    ),
+    "INSUFFICIENT_BALANCE": ErrorSpec(
+        409,
+        "{name} 可用于亲属的个人账户余额为 {available} 分，不足 {amount} 分。",
+        "{name} has {available} fen available for relatives, less than the {amount} fen needed.",
+    ),
+    "USE_NOT_ALLOWED": ErrorSpec(
+        409,
+        "本地区（{region_name}）的家庭共济资金不能用于“{use_zh}”。",
+        "In this region ({region_name}) mutual-aid money cannot pay for '{use_en}'.",
+    ),
+    "NOT_RESIDENT_ENROLLEE": ErrorSpec(
+        409,
+        "{name} 参加的不是城乡居民医保，无需代缴居民医保个人缴费。",
+        "{name} is not enrolled in resident insurance, so there is no resident contribution to pay.",
+    ),
+    "NOT_BOUND": ErrorSpec(
+        409,
+        "{payer_name} 与 {beneficiary_name} 之间没有有效的共济绑定。请先办理绑定。",
+        "{payer_name} has no active binding to pay for {beneficiary_name}. Make a binding first.",
+    ),
+    "CONTRIBUTION_ALREADY_PAID": ErrorSpec(
+        409,
+        "{name} 的 {year} 年度居民医保个人缴费已经缴纳，无需重复缴费。",
+        "{name}'s resident contribution for {year} has already been paid.",
+    ),
+}
+
+
+class GongjiError(Exception):
+    """A refusal with a stable code, an HTTP status and a bilingual message.
+
+    >>> GongjiError("SELF_BINDING").code
+    'SELF_BINDING'
+    """
+
+    def __init__(self, code: str, **params: Any) -> None:
+        if code not in CATALOGUE:
+            raise KeyError(f"unknown error code {code!r}; add it to gongji.errors.CATALOGUE")
+        spec = CATALOGUE[code]
+        self.code = code
+        self.status = spec.status
+        self.params = params
+        self.message_zh = spec.zh.format(**params)
+        self.message_en = spec.en.format(**params)
+        super().__init__(f"{code}: {self.message_en}")
+
+    def message(self, language: str = "zh") -> str:
+        return self.message_en if language.startswith("en") else self.message_zh
+
+    def as_dict(self, language: str = "zh") -> dict[str, Any]:
+        return {"code": self.code, "status": self.status, "message": self.message(language), "params": self.params}

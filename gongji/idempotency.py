@@ -1,0 +1,63 @@
+"""Idempotency keys: a retried request returns the first result and moves no more money.
+
+A caller-given key is scoped (e.g. to the institution that sent it). The first request with the key
+stores a fingerprint of its content and a reference to what it made; a repeat with the same content
+gets that reference back; a repeat with other content is refused (IDEMPOTENCY_KEY_REUSED). Two
+concurrent first requests race on the primary key: the loser's transaction fails on the unique key
+and :meth:`gongji.db.Database.run` runs it again, when it finds the winner's record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from gongji.db.base import Base, UTCDateTime
+from gongji.errors import GongjiError
+
+
+class IdempotencyRecord(Base):
+    __tablename__ = "idempotency_records"
+
+    scope: Mapped[str] = mapped_column(String(80), primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    result_type: Mapped[str] = mapped_column(String(30))
+    result_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+def check_key(key: Any) -> str:
+    if not isinstance(key, str) or not (1 <= len(key) <= 100) or not key.isprintable() or key.strip() != key:
+        raise GongjiError("INVALID_IDEMPOTENCY_KEY")
+    return key
+
+
+def fingerprint(content: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def find(session: Session, *, scope: str, key: str, content: dict[str, Any]) -> IdempotencyRecord | None:
+    """The earlier record for this key, or None. Refuses the key if the content differs."""
+    record = session.execute(
+        select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
+    ).scalar_one_or_none()
+    if record is not None and record.fingerprint != fingerprint(content):
+        raise GongjiError("IDEMPOTENCY_KEY_REUSED", key=key)
+    return record
+
+
+def remember(
+    session: Session, *, scope: str, key: str, content: dict[str, Any], result_type: str, result_id: int, at: datetime
+) -> None:
+    session.add(
+        IdempotencyRecord(
+            scope=scope, key=key, fingerprint=fingerprint(content), result_type=result_type, result_id=result_id,
+            created_at=at,
+        )
+    )

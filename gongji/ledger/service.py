@@ -1,0 +1,179 @@
+"""The double-entry ledger: the only code that changes a balance.
+
+Every movement is one :class:`~gongji.ledger.models.LedgerEntry` whose postings sum to zero,
+written together with the balance updates in the caller's transaction. Personal accounts cannot
+go below zero (a CHECK constraint); postings cannot be changed or deleted (triggers); on
+PostgreSQL an unbalanced entry cannot be committed (a deferred constraint trigger).
+
+Accounts are locked in ascending id order (:func:`lock`) so that two transactions drawing on the
+same accounts queue instead of deadlocking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from gongji.ledger.models import Account, LedgerEntry, Posting
+from gongji.terms import Fund
+
+#: Where monthly credits and corrections come from: the employer/insurer side, one per region.
+CREDITS = "credits"
+#: What an institution is owed for settlements (and gives back on refunds).
+INSTITUTION = "institution"
+#: The resident insurance fund that receives contributions paid from personal accounts (N-5).
+RESIDENT_FUND = "resident_fund"
+
+
+@dataclass(frozen=True)
+class Leg:
+    account_id: int
+    amount_fen: int  # positive: money into the account; negative: out of it
+
+
+class UnbalancedEntry(AssertionError):
+    """A programming error: an entry whose legs do not sum to zero."""
+
+
+def open_personal_accounts(session: Session, *, person_id: int, region_code: str, at: datetime) -> dict[Fund, int]:
+    """Open the current-year and prior-years funds of a person's account; return their ids."""
+    ids = {}
+    for fund in Fund:
+        account = Account(person_id=person_id, fund=fund.value, region_code=region_code, balance_fen=0,
+                          allow_negative=False, created_at=at)
+        session.add(account)
+        session.flush()
+        ids[fund] = account.id
+    return ids
+
+
+def personal_accounts(session: Session, person_id: int) -> dict[Fund, Account]:
+    rows = session.execute(select(Account).where(Account.person_id == person_id)).scalars()
+    return {Fund(a.fund): a for a in rows}
+
+
+def system_account(session: Session, *, kind: str, key: str, region_code: str, at: datetime) -> int:
+    """The id of a system account (``credits:230100``, ``institution:H23010100001``), opened on first use."""
+    system_key = f"{kind}:{key}"
+    found = session.execute(select(Account.id).where(Account.system_key == system_key)).scalar_one_or_none()
+    if found is not None:
+        return found
+    account = Account(system_key=system_key, fund=kind, region_code=region_code, balance_fen=0,
+                      allow_negative=True, created_at=at)
+    session.add(account)
+    session.flush()  # a concurrent opener loses on the unique key; Database.run retries it
+    return account.id
+
+
+def lock(session: Session, account_ids: Iterable[int]) -> dict[int, int]:
+    """Lock accounts (ascending id, so concurrent lockers never deadlock) and return their balances.
+
+    On SQLite the transaction already holds the database's write lock (BEGIN IMMEDIATE).
+    """
+    ids = sorted(set(account_ids))
+    if not ids:
+        return {}
+    query = select(Account.id, Account.balance_fen).where(Account.id.in_(ids)).order_by(Account.id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return {row.id: row.balance_fen for row in session.execute(query)}
+
+
+def post(
+    session: Session,
+    *,
+    kind: str,
+    legs: Sequence[Leg],
+    at: datetime,
+    on: date,
+    ref_type: str | None = None,
+    ref_id: int | None = None,
+    memo: str | None = None,
+) -> int:
+    """Write one balanced entry and apply it to the balances; return the entry's id.
+
+    Legs on the same account are merged. Raises :class:`UnbalancedEntry` for a bug in the caller;
+    a personal balance that would go below zero makes the database refuse the whole transaction.
+    """
+    merged: dict[int, int] = {}
+    for leg in legs:
+        if isinstance(leg.amount_fen, bool) or not isinstance(leg.amount_fen, int):
+            raise UnbalancedEntry(f"leg amounts are int fen, got {leg.amount_fen!r}")
+        merged[leg.account_id] = merged.get(leg.account_id, 0) + leg.amount_fen
+    merged = {account: amount for account, amount in merged.items() if amount != 0}
+    if sum(merged.values()) != 0:
+        raise UnbalancedEntry(f"entry {kind} does not balance: {merged}")
+    if not merged:
+        raise UnbalancedEntry(f"entry {kind} moves nothing")
+    entry = LedgerEntry(kind=kind, at=at, on=on, ref_type=ref_type, ref_id=ref_id, memo=memo)
+    session.add(entry)
+    session.flush()
+    rows = []
+    for account_id in sorted(merged):
+        amount = merged[account_id]
+        balance_after = session.execute(
+            update(Account)
+            .where(Account.id == account_id)
+            .values(balance_fen=Account.balance_fen + amount)
+            .returning(Account.balance_fen)
+        ).scalar_one()
+        rows.append({"entry_id": entry.id, "account_id": account_id, "amount_fen": amount,
+                     "balance_after_fen": balance_after})
+    session.execute(insert(Posting), rows)
+    return entry.id
+
+
+def balance_of(session: Session, account_id: int) -> int:
+    return session.execute(select(Account.balance_fen).where(Account.id == account_id)).scalar_one()
+
+
+@dataclass(frozen=True)
+class LedgerCheck:
+    """The result of checking the whole ledger; every list empty means all is well."""
+
+    total_fen: int
+    negative_accounts: list[int]
+    balance_mismatches: list[tuple[int, int, int]]  # (account id, stored balance, sum of postings)
+    unbalanced_entries: list[tuple[int, int]]  # (entry id, sum of its postings)
+
+    @property
+    def ok(self) -> bool:
+        return (self.total_fen == 0 and not self.negative_accounts and not self.balance_mismatches
+                and not self.unbalanced_entries)
+
+
+def check(session: Session) -> LedgerCheck:
+    """Conservation, no negative personal balance, every balance equal to its postings, every entry balanced."""
+    total = session.execute(select(func.coalesce(func.sum(Account.balance_fen), 0))).scalar_one()
+    negative = list(
+        session.execute(
+            select(Account.id).where(Account.allow_negative.is_(False), Account.balance_fen < 0)
+        ).scalars()
+    )
+    sums = (
+        select(Posting.account_id, func.sum(Posting.amount_fen).label("total"))
+        .group_by(Posting.account_id)
+        .subquery()
+    )
+    mismatches = [
+        (row.id, row.balance_fen, row.total or 0)
+        for row in session.execute(
+            select(Account.id, Account.balance_fen, sums.c.total)
+            .outerjoin(sums, sums.c.account_id == Account.id)
+            .where(Account.balance_fen != func.coalesce(sums.c.total, 0))
+        )
+    ]
+    unbalanced = [
+        (row.entry_id, row.total)
+        for row in session.execute(
+            select(Posting.entry_id, func.sum(Posting.amount_fen).label("total"))
+            .group_by(Posting.entry_id)
+            .having(func.sum(Posting.amount_fen) != 0)
+        )
+    ]
+    return LedgerCheck(total_fen=int(total), negative_accounts=negative, balance_mismatches=mismatches,
+                       unbalanced_entries=unbalanced)

@@ -1,0 +1,75 @@
+"""The 18-character resident ID number (GB 11643): validation and what it tells.
+
+The check digit, birth date and region part are checked by python-stdnum's ``cn.ric``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from stdnum import numdb
+from stdnum.cn import ric
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
+
+from gongji.errors import GongjiError
+
+_REASONS: dict[type, tuple[str, str]] = {
+    InvalidLength: ("长度应为18位", "it must have 18 characters"),
+    InvalidFormat: ("前17位须为数字，末位为数字或X", "the first 17 characters must be digits, the last a digit or X"),
+    InvalidChecksum: ("校验位不正确，可能有数字输错", "the check digit does not match, a digit may be mistyped"),
+    InvalidComponent: ("出生日期或地区码不存在", "the birth date or the region part does not exist"),
+}
+
+
+@dataclass(frozen=True)
+class IdNumber:
+    number: str
+    birth_date: date
+    sex: str  # 'M' or 'F': the 17th digit is odd for men
+
+    @property
+    def region_part(self) -> str:
+        return self.number[:6]
+
+
+def parse_id_number(value: Any, *, today: date | None = None) -> IdNumber:
+    """Validate a resident ID number and derive birth date and sex; refuse it with INVALID_ID_NUMBER."""
+    shown = str(value)[:30] if value is not None else ""
+    if not isinstance(value, str):
+        raise GongjiError("INVALID_ID_NUMBER", value=shown, reason_zh="须为文本", reason_en="it must be text")
+    try:
+        number = ric.validate(value.strip().upper())
+    except ValidationError as exc:
+        zh, en = _REASONS.get(type(exc), ("格式不正确", "the format is wrong"))
+        raise GongjiError("INVALID_ID_NUMBER", value=shown, reason_zh=zh, reason_en=en) from None
+    birth = ric.get_birth_date(number)
+    if today is not None and birth > today:
+        raise GongjiError(
+            "INVALID_ID_NUMBER", value=shown, reason_zh="出生日期晚于今天", reason_en="the birth date is in the future"
+        )
+    return IdNumber(number=number, birth_date=birth, sex="M" if int(number[16]) % 2 else "F")
+
+
+def mask(id_number: str) -> str:
+    """``230103199001011234`` → ``2301**********1234`` (for everyone but the owner)."""
+    return id_number[:4] + "*" * 10 + id_number[-4:] if len(id_number) == 18 else "*" * len(id_number)
+
+
+_LOC = numdb.get("cn/loc")
+
+
+def region_name(code: str) -> str:
+    """The name of a division code, e.g. ``230100`` → ``黑龙江省哈尔滨市``; empty if unknown."""
+    parts = []
+    for _prefix, info in _LOC.info(code):
+        for value in info.values():
+            parts.append(value.split("]")[-1])
+    return "".join(parts)
+
+
+def check_region_code(value: Any) -> str:
+    if not isinstance(value, str) or len(value) != 6 or not value.isdigit() or not region_name(value):
+        raise GongjiError("INVALID_REGION", value=str(value)[:20])
+    return value

@@ -1,0 +1,216 @@
+"""People and their enrollment (N-1, N-2, HN-2, WL-5), and credits to their accounts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from pypinyin import Style, lazy_pinyin
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gongji.actors import Actor
+from gongji.env import Env
+from gongji.errors import GongjiError
+from gongji.events.service import record as record_event
+from gongji.ledger import service as ledger
+from gongji.money import require_fen
+from gongji.people.ids import check_region_code, parse_id_number
+from gongji.people.models import Enrollment, Person
+from gongji.terms import Fund, Scheme, Status, parse_enum
+
+
+def name_sort_key(name: str) -> str:
+    """Pinyin with tone numbers, syllable by syllable: 李 (li3) sorts before 张 (zhang1), as people expect (HN-4)."""
+    return " ".join(lazy_pinyin(name, style=Style.TONE3, neutral_tone_with_five=True)).lower()
+
+
+def check_name(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise GongjiError("INVALID_FIELD", field="name", reason_zh="请填写姓名", reason_en="the name is missing")
+    value = value.strip()
+    if len(value) > 50 or not value.isprintable() or any(ch in value for ch in "<>;\"'\\"):
+        raise GongjiError(
+            "INVALID_FIELD", field="name",
+            reason_zh="姓名最多50个字，不能包含特殊符号",
+            reason_en="a name has at most 50 characters and no special symbols",
+        )
+    return value
+
+
+def check_phone(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) != 11 or not value.isdigit() or not value.startswith("1"):
+        raise GongjiError(
+            "INVALID_FIELD", field="phone",
+            reason_zh="手机号码应为1开头的11位数字",
+            reason_en="a mobile number has 11 digits and starts with 1",
+        )
+    return value
+
+
+def check_card_no(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not (6 <= len(value) <= 20) or not value.isalnum() or not value.isascii():
+        raise GongjiError(
+            "INVALID_FIELD", field="card_no",
+            reason_zh="社会保障卡号应为6至20位字母或数字",
+            reason_en="a social security card number has 6 to 20 letters or digits",
+        )
+    return value.upper()
+
+
+def register(
+    session: Session,
+    env: Env,
+    *,
+    id_number: str,
+    name: str,
+    scheme: str,
+    region_code: str,
+    actor: Actor,
+    phone: str | None = None,
+    card_no: str | None = None,
+    status: str = Status.NORMAL,
+    enrolled_on: date | None = None,
+    retired: bool = False,
+    contribution_base_fen: int | None = None,
+) -> Person:
+    """Register an insured person with their enrollment; employees get a personal account (N-1)."""
+    parsed = parse_id_number(id_number, today=env.today())
+    name = check_name(name)
+    scheme_ = parse_enum(Scheme, scheme, field="scheme")
+    status_ = parse_enum(Status, status, field="status")
+    region_code = check_region_code(region_code)
+    phone = check_phone(phone)
+    card_no = check_card_no(card_no)
+    if contribution_base_fen is not None:
+        require_fen(contribution_base_fen, field="contribution_base_fen", allow_zero=True)
+    if session.execute(select(Person.id).where(Person.id_number == parsed.number)).first():
+        raise GongjiError("PERSON_EXISTS", id_number=parsed.number)
+    now = env.now()
+    person = Person(
+        id_number=parsed.number, name=name, name_sort_key=name_sort_key(name), birth_date=parsed.birth_date,
+        sex=parsed.sex, phone=phone, created_at=now,
+    )
+    session.add(person)
+    session.flush()
+    session.add(
+        Enrollment(
+            person_id=person.id, scheme=scheme_.value, region_code=region_code, status=status_.value,
+            status_since=enrolled_on or env.today(), enrolled_on=enrolled_on or env.today(), card_no=card_no,
+            retired=retired, contribution_base_fen=contribution_base_fen,
+        )
+    )
+    if scheme_ is Scheme.EMPLOYEE:
+        ledger.open_personal_accounts(session, person_id=person.id, region_code=region_code, at=now)
+    record_event(
+        session, env, kind="person.registered", actor=actor, subject_type="person", subject_id=person.id,
+        concerns=[person.id], data={"scheme": scheme_.value, "region_code": region_code, "status": status_.value},
+    )
+    session.flush()
+    session.refresh(person)
+    return person
+
+
+def find(session: Session, id_number: str, *, lock: bool = False) -> Person:
+    """The person with this ID number; INVALID_ID_NUMBER if malformed, PERSON_NOT_FOUND if unknown."""
+    parsed = parse_id_number(id_number)
+    query = select(Person).where(Person.id_number == parsed.number)
+    if lock and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=Person)
+    person = session.execute(query).unique().scalar_one_or_none()
+    if person is None:
+        raise GongjiError("PERSON_NOT_FOUND", id_number=parsed.number)
+    return person
+
+
+def get(session: Session, person_id: int) -> Person:
+    person = session.get(Person, person_id)
+    if person is None:
+        raise GongjiError("PERSON_NOT_FOUND", id_number=f"#{person_id}")
+    return person
+
+
+def lock_people(session: Session, person_ids: list[int]) -> None:
+    """Serialize changes that concern these people (binding caps, families): lock their rows in id order."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            select(Person.id).where(Person.id.in_(sorted(set(person_ids)))).order_by(Person.id).with_for_update()
+        ).all()
+
+
+def enrollment_of(person: Person) -> Enrollment:
+    if person.enrollment is None:
+        raise GongjiError("NOT_ENROLLED", name=person.name, status_zh="未参保", status_en="not enrolled")
+    return person.enrollment
+
+
+def change_status(session: Session, env: Env, *, id_number: str, status: str, actor: Actor,
+                  on: date | None = None) -> Enrollment:
+    """Record a change of enrollment status (HN-2, WL-5): normal, suspended or terminated."""
+    new = parse_enum(Status, status, field="status")
+    person = find(session, id_number, lock=True)
+    enrollment = enrollment_of(person)
+    old = enrollment.status
+    enrollment.status = new.value
+    enrollment.status_since = on or env.today()
+    record_event(
+        session, env, kind="enrollment.status_changed", actor=actor, subject_type="person", subject_id=person.id,
+        concerns=[person.id], data={"from": old, "to": new.value, "on": enrollment.status_since.isoformat()},
+    )
+    session.flush()
+    return enrollment
+
+
+@dataclass(frozen=True)
+class Balances:
+    current_year_fen: int
+    prior_years_fen: int
+
+    @property
+    def total_fen(self) -> int:
+        return self.current_year_fen + self.prior_years_fen
+
+
+def balances(session: Session, person_id: int) -> Balances | None:
+    accounts = ledger.personal_accounts(session, person_id)
+    if not accounts:
+        return None
+    return Balances(
+        current_year_fen=accounts[Fund.CURRENT_YEAR].balance_fen if Fund.CURRENT_YEAR in accounts else 0,
+        prior_years_fen=accounts[Fund.PRIOR_YEARS].balance_fen if Fund.PRIOR_YEARS in accounts else 0,
+    )
+
+
+def credit(
+    session: Session,
+    env: Env,
+    *,
+    id_number: str,
+    amount_fen: int,
+    actor: Actor,
+    fund: str = Fund.CURRENT_YEAR,
+    memo: str = "monthly credit",
+) -> int:
+    """Credit a person's account (a monthly amount or a correction): a posting from the region's credits account."""
+    require_fen(amount_fen, field="amount_fen")
+    fund_ = parse_enum(Fund, fund, field="fund")
+    person = find(session, id_number)
+    accounts = ledger.personal_accounts(session, person.id)
+    if fund_ not in accounts:
+        raise GongjiError("ACCOUNT_NOT_FOUND", name=person.name)
+    region = enrollment_of(person).region_code
+    source = ledger.system_account(session, kind=ledger.CREDITS, key=region, region_code=region, at=env.now())
+    entry_id = ledger.post(
+        session, kind="credit", at=env.now(), on=env.today(), ref_type="person", ref_id=person.id, memo=memo[:200],
+        legs=[ledger.Leg(source, -amount_fen), ledger.Leg(accounts[fund_].id, amount_fen)],
+    )
+    record_event(
+        session, env, kind="account.credited", actor=actor, subject_type="person", subject_id=person.id,
+        concerns=[person.id], data={"amount_fen": amount_fen, "fund": fund_.value, "entry_id": entry_id},
+    )
+    return entry_id

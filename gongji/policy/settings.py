@@ -1,0 +1,125 @@
+"""A region's mutual-aid policy, as data.
+
+Regions differ (rules.md: "Where regions disagree, the difference is a policy setting of the region,
+never an ``if region == ...``"). Each region's differences live in one TOML file under
+``gongji/policy/regions/`` (or a deployment's own folder, ``GONGJI_POLICY_DIR``); this module is
+the schema those files are validated against at start-up.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from gongji.terms import DocumentKind, Fund, Relationship, Use
+
+
+class AidModel(StrEnum):
+    BINDING = "binding"  # the payer authorizes relatives to spend from his account (most regions)
+    TRANSFER = "transfer"  # the payer moves prior-years funds to a relative (HZ-1)
+
+
+class Scope(StrEnum):
+    """Where payer and beneficiary must both be enrolled (N-6, SZ-2, WL-2)."""
+
+    CITY = "city"  # the same city (first four digits of the division code)
+    PROVINCE = "province"  # the same province (first two digits)
+    NATION = "nation"  # anywhere (the wallet, WAL-1)
+
+    @property
+    def zh(self) -> str:
+        return {"city": "同一城市", "province": "同一省份", "nation": "全国范围"}[self.value]
+
+    @property
+    def en(self) -> str:
+        return {"city": "same city", "province": "same province", "nation": "whole country"}[self.value]
+
+    def contains(self, region_a: str, region_b: str) -> bool:
+        width = {"city": 4, "province": 2, "nation": 0}[self.value]
+        return region_a[:width] == region_b[:width]
+
+
+class PayerOrder(StrEnum):
+    """How several payers of one beneficiary take turns (N-10 after the own account)."""
+
+    PRIORITY = "priority"  # fixed at binding: 1 first (WL-1, D-2)
+    BALANCE = "balance"  # larger balance first, then name by pinyin, then ID number (HN-4)
+
+
+class ProofPolicy(StrEnum):
+    NONE = "none"
+    OPTIONAL = "optional"
+    REQUIRED = "required"
+
+
+RegionPrefix = Annotated[str, Field(pattern=r"^(\*|\d{2}|\d{4}|\d{6})$")]
+
+
+class RegionPolicy(BaseModel):
+    """Everything in which one region's mutual aid differs from another's."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, description="The region's name, in Chinese")
+    name_en: str = Field(min_length=1)
+    applies_to: list[RegionPrefix] = Field(
+        min_length=1,
+        description="Division-code prefixes this file governs: 2 digits a province, 4 a city, 6 a district; "
+        "'*' is the national default",
+    )
+    source: str = Field("", description="Where the rules come from (seed text, rule IDs)")
+
+    aid_model: AidModel = AidModel.BINDING
+    allowed_relationships: list[Relationship] = Field(min_length=1)
+    geographic_scope: Scope = Scope.PROVINCE
+
+    max_beneficiaries_per_payer: int | None = Field(None, ge=1, description="HLJ-1; empty: no cap")
+    max_payers_per_beneficiary: int | None = Field(None, ge=1, description="HLJ-3; empty: no cap")
+    payer_may_also_be_beneficiary: bool = True
+    rebind_wait_days: int = Field(0, ge=0, le=3650, description="HLJ-2, D-4")
+
+    payer_order: PayerOrder = PayerOrder.BALANCE
+    reserve_line_fen: int = Field(0, ge=0, description="SZ-1: only the balance above this pays for relatives")
+    uses_for_relatives: list[Use] = Field(min_length=1, description="N-5: what mutual-aid money may pay")
+    funds_for_relatives: list[Fund] = Field(min_length=1, description="D-1: which funds may pay for relatives")
+
+    suspended_payer_may_pay: bool = Field(False, description="HN-2, WL-5")
+    suspended_beneficiary_may_use: bool = Field(False, description="HN-2")
+    payer_needs_balance_to_bind: bool = Field(False, description="HLJ-4")
+
+    family_required: bool = Field(False, description="HN-1: bind only members of the payer's family")
+    proof_documents: ProofPolicy = ProofPolicy.OPTIONAL
+    counter_documents: list[DocumentKind] = Field(
+        default_factory=lambda: [DocumentKind.ID_CARD, DocumentKind.COMMITMENT_LETTER],
+        description="N-8: what counter staff check",
+    )
+    agreement_title: str = "职工医保个人账户家庭共济授权协议"
+    agreement_version: str = Field("1", min_length=1, max_length=40)
+
+    @field_validator("allowed_relationships", "uses_for_relatives", "funds_for_relatives", "counter_documents")
+    @classmethod
+    def _no_repeats(cls, values: list) -> list:
+        if len(set(values)) != len(values):
+            raise ValueError("lists each value once; remove the repeated entries")
+        return values
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RegionPolicy:
+        if self.aid_model is AidModel.TRANSFER and Fund.PRIOR_YEARS not in self.funds_for_relatives:
+            raise ValueError("aid_model 'transfer' moves prior-years funds: funds_for_relatives must include 'prior_years'")
+        return self
+
+    @property
+    def is_default(self) -> bool:
+        return "*" in self.applies_to
+
+    def allows_relationship(self, relationship: Relationship) -> bool:
+        return relationship in self.allowed_relationships
+
+    def relationships_zh(self) -> str:
+        return "、".join(r.zh for r in self.allowed_relationships)
+
+    def relationships_en(self) -> str:
+        return ", ".join(r.en for r in self.allowed_relationships)
