@@ -19,7 +19,10 @@ _REASONS: dict[type, tuple[str, str]] = {
     InvalidLength: ("长度应为18位", "it must have 18 characters"),
     InvalidFormat: ("前17位须为数字，末位为数字或X", "the first 17 characters must be digits, the last a digit or X"),
     InvalidChecksum: ("校验位不正确，可能有数字输错", "the check digit does not match, a digit may be mistyped"),
-    InvalidComponent: ("出生日期或地区码不存在", "the birth date or the region part does not exist"),
+    InvalidComponent: (
+        "出生日期不存在，或地区码不存在（或在出生年份尚未启用）",
+        "the birth date does not exist, or the region part does not exist (or was not in use in the birth year)",
+    ),
 }
 
 
@@ -73,3 +76,15 @@ def check_region_code(value: Any) -> str:
     if not isinstance(value, str) or len(value) != 6 or not value.isdigit() or not region_name(value):
         raise GongjiError("INVALID_REGION", value=str(value)[:20])
     return value
+
+
+def compose_id_number(region_code: str, birth_date: date, sequence: int, sex: str) -> str:
+    """Build a valid ID number: region, birth date, a 3-digit sequence whose last digit is odd for men, check digit.
+
+    For synthetic populations (the demo, tests, benchmarks); never for a real person.
+    """
+    sequence = sequence % 1000
+    if (sequence % 2 == 1) != (sex == "M"):
+        sequence = (sequence + 1) % 1000
+    body = f"{region_code}{birth_date:%Y%m%d}{sequence:03d}"
+    return body + ric.calc_check_digit(body + "0")

@@ -1,7 +1,7 @@
 """core engine schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23
 
 The first schema: people and enrollments, the double-entry ledger, institutions, bindings and

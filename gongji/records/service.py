@@ -1,0 +1,231 @@
+"""What payers and beneficiaries can look up at any time (N-9, HN-6, HLJ-8).
+
+Account changes (账户变动), consumption records (消费记录) as patient and as payer, and
+authorization records (授权记录) from both sides; each with a date filter and paging. The other
+side's ID number is masked: a payer sees whom he paid for and how much, not more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Generic, TypeVar
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from gongji.authorizations import rules as binding_rules
+from gongji.authorizations.models import Binding
+from gongji.errors import GongjiError
+from gongji.institutions.models import Institution
+from gongji.ledger.models import Account, LedgerEntry, Posting
+from gongji.people.ids import mask
+from gongji.people.models import Person
+from gongji.settlement.models import Settlement, SettlementPart
+
+T = TypeVar("T")
+MAX_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+def _paging(limit: int, offset: int) -> tuple[int, int]:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise GongjiError("INVALID_FIELD", field="limit", reason_zh=f"每页条数为1至{MAX_LIMIT}",
+                          reason_en=f"a page holds 1 to {MAX_LIMIT} rows")
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise GongjiError("INVALID_FIELD", field="offset", reason_zh="起始位置不能为负数",
+                          reason_en="the offset may not be negative")
+    return limit, offset
+
+
+def _dates(query: Select, column, from_on: date | None, to_on: date | None) -> Select:
+    if from_on is not None and to_on is not None and to_on < from_on:
+        raise GongjiError("INVALID_FIELD", field="to_on", reason_zh="结束日期不能早于开始日期",
+                          reason_en="the end date may not be before the start date")
+    if from_on is not None:
+        query = query.where(column >= from_on)
+    if to_on is not None:
+        query = query.where(column <= to_on)
+    return query
+
+
+def _page(session: Session, query: Select, limit: int, offset: int, convert) -> Page:
+    limit, offset = _paging(limit, offset)
+    total = session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    rows = session.execute(query.limit(limit).offset(offset)).all()
+    return Page(items=[convert(r) for r in rows], total=total, limit=limit, offset=offset)
+
+
+# -- account changes ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountChange:
+    entry_id: int
+    on: date
+    kind: str  # credit, settlement, refund, transfer, resident_contribution, ...
+    fund: str
+    amount_fen: int
+    balance_after_fen: int
+
+
+def account_changes(session: Session, *, person_id: int, from_on: date | None = None, to_on: date | None = None,
+                    limit: int = 50, offset: int = 0) -> Page[AccountChange]:
+    """账户变动: every posting on the person's own account, newest first."""
+    query = (
+        select(Posting.entry_id, LedgerEntry.on, LedgerEntry.kind, Account.fund, Posting.amount_fen,
+               Posting.balance_after_fen)
+        .join(Account, Account.id == Posting.account_id)
+        .join(LedgerEntry, LedgerEntry.id == Posting.entry_id)
+        .where(Account.person_id == person_id)
+        .order_by(Posting.id.desc())
+    )
+    query = _dates(query, LedgerEntry.on, from_on, to_on)
+    return _page(session, query, limit, offset, lambda r: AccountChange(*r))
+
+
+# -- consumption --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Consumption:
+    """A settlement as its patient sees it: the bill, who paid, what was refunded."""
+
+    settlement_id: int
+    on: date
+    institution_name: str
+    use: str
+    amount_fen: int
+    own_fen: int
+    mutual_aid_fen: int
+    cash_fen: int
+    refunded_fen: int
+    status: str
+
+
+def consumption_as_patient(session: Session, *, person_id: int, from_on: date | None = None,
+                           to_on: date | None = None, limit: int = 50, offset: int = 0) -> Page[Consumption]:
+    """消费记录: the person's own bills and how each was paid."""
+    query = (
+        select(Settlement.id, Settlement.settled_on, Institution.name, Settlement.use, Settlement.amount_fen,
+               Settlement.own_fen, Settlement.mutual_aid_fen, Settlement.cash_fen, Settlement.refunded_fen,
+               Settlement.status)
+        .join(Institution, Institution.id == Settlement.institution_id)
+        .where(Settlement.patient_id == person_id)
+        .order_by(Settlement.id.desc())
+    )
+    query = _dates(query, Settlement.settled_on, from_on, to_on)
+    return _page(session, query, limit, offset, lambda r: Consumption(*r))
+
+
+@dataclass(frozen=True)
+class AidPayment:
+    """A payment from the payer's account for a relative, as the payer sees it."""
+
+    settlement_id: int
+    on: date
+    patient_name: str
+    patient_id_number: str  # masked
+    institution_name: str
+    use: str
+    fund: str
+    amount_fen: int
+    refunded_fen: int
+
+
+def payments_as_payer(session: Session, *, person_id: int, from_on: date | None = None, to_on: date | None = None,
+                      limit: int = 50, offset: int = 0) -> Page[AidPayment]:
+    """What the person's account paid for relatives (N-9), newest first."""
+    patient = aliased(Person)
+    query = (
+        select(Settlement.id, Settlement.settled_on, patient.name, patient.id_number, Institution.name, Settlement.use,
+               SettlementPart.fund, SettlementPart.amount_fen, SettlementPart.refunded_fen)
+        .join(Settlement, Settlement.id == SettlementPart.settlement_id)
+        .join(patient, patient.id == Settlement.patient_id)
+        .join(Institution, Institution.id == Settlement.institution_id)
+        .where(SettlementPart.payer_id == person_id, SettlementPart.binding_id.is_not(None))
+        .order_by(SettlementPart.id.desc())
+    )
+    query = _dates(query, Settlement.settled_on, from_on, to_on)
+    return _page(session, query, limit, offset,
+                 lambda r: AidPayment(r[0], r[1], r[2], mask(r[3]), *r[4:]))
+
+
+def paid_for_me(session: Session, *, person_id: int, from_on: date | None = None, to_on: date | None = None,
+                limit: int = 50, offset: int = 0) -> Page[AidPayment]:
+    """What relatives' accounts paid for the person (N-9): the same rows, seen from the beneficiary."""
+    payer = aliased(Person)
+    query = (
+        select(Settlement.id, Settlement.settled_on, payer.name, payer.id_number, Institution.name, Settlement.use,
+               SettlementPart.fund, SettlementPart.amount_fen, SettlementPart.refunded_fen)
+        .join(Settlement, Settlement.id == SettlementPart.settlement_id)
+        .join(payer, payer.id == SettlementPart.payer_id)
+        .join(Institution, Institution.id == Settlement.institution_id)
+        .where(Settlement.patient_id == person_id, SettlementPart.binding_id.is_not(None))
+        .order_by(SettlementPart.id.desc())
+    )
+    query = _dates(query, Settlement.settled_on, from_on, to_on)
+    return _page(session, query, limit, offset,
+                 lambda r: AidPayment(r[0], r[1], r[2], mask(r[3]), *r[4:]))
+
+
+# -- authorization records --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuthorizationRecord:
+    binding_id: int
+    role: str  # 'payer': I pay for the other; 'beneficiary': the other pays for me
+    other_name: str
+    other_id_number: str  # masked
+    relationship: str
+    start_on: date
+    end_on: date | None
+    priority: int | None
+    state: str  # pending, active, ended, expired
+    ended_on: date | None
+    end_reason: str | None
+    channel: str
+
+
+def authorization_records(session: Session, *, person_id: int, today: date, role: str = "both",
+                          include_ended: bool = True, limit: int = 50, offset: int = 0) -> Page[AuthorizationRecord]:
+    """授权记录 (HLJ-8, N-9): bindings in which the person pays or is paid for, newest first."""
+    if role not in ("payer", "beneficiary", "both"):
+        raise GongjiError("INVALID_FIELD", field="role", reason_zh="可选：payer、beneficiary、both",
+                          reason_en="one of: payer, beneficiary, both")
+    other = aliased(Person)
+    condition = {
+        "payer": Binding.payer_id == person_id,
+        "beneficiary": Binding.beneficiary_id == person_id,
+        "both": or_(Binding.payer_id == person_id, Binding.beneficiary_id == person_id),
+    }[role]
+    query = (
+        select(Binding, other.name, other.id_number)
+        .join(other, other.id == func.coalesce(
+            *[func.nullif(Binding.payer_id, person_id), Binding.beneficiary_id]))
+        .where(condition)
+        .order_by(Binding.id.desc())
+    )
+    if not include_ended:
+        query = query.where(Binding.ended_on.is_(None), or_(Binding.end_on.is_(None), Binding.end_on >= today))
+
+    def convert(row) -> AuthorizationRecord:
+        binding, name, id_number = row
+        return AuthorizationRecord(
+            binding_id=binding.id, role="payer" if binding.payer_id == person_id else "beneficiary",
+            other_name=name, other_id_number=mask(id_number), relationship=binding.relationship,
+            start_on=binding.start_on, end_on=binding.end_on, priority=binding.priority,
+            state=binding_rules.state(start_on=binding.start_on, end_on=binding.end_on, ended_on=binding.ended_on,
+                                      end_reason=binding.end_reason, today=today),
+            ended_on=binding.ended_on, end_reason=binding.end_reason, channel=binding.channel,
+        )
+
+    return _page(session, query, limit, offset, convert)
