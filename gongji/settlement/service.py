@@ -384,7 +384,7 @@ def result_of(session: Session, settlement_id: int, *, replayed: bool = False) -
     settlement = get(session, settlement_id)
     institution = session.get(Institution, settlement.institution_id)
     ids = {settlement.patient_id} | {p.payer_id for p in settlement.parts}
-    names = dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(ids))).tuples().all())
+    names = dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(ids))).all())
     return SettlementResult(
         settlement_id=settlement.id, institution_code=institution.code, patient_id=settlement.patient_id,
         patient_name=names[settlement.patient_id], use=Use(settlement.use), amount_fen=settlement.amount_fen,
@@ -486,7 +486,7 @@ def refund_result_of(session: Session, refund_id: int, *, replayed: bool = False
     settlement = get(session, row.settlement_id)
     parts = {p.id: p for p in settlement.parts}
     ids = {parts[rp.settlement_part_id].payer_id for rp in row.parts}
-    names = dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(ids))).tuples().all()) if ids else {}
+    names = dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(ids))).all()) if ids else {}
     lines = tuple(
         RefundLine(payer_id=parts[rp.settlement_part_id].payer_id, payer_name=names[parts[rp.settlement_part_id].payer_id],
                    is_own=parts[rp.settlement_part_id].binding_id is None, fund=Fund(parts[rp.settlement_part_id].fund),
