@@ -351,7 +351,7 @@ class GongjiError(Exception):
     'SELF_BINDING'
     """
 
-    def __init__(self, code: str, **params: Any) -> None:
+    def __init__(self, code: str, /, **params: Any) -> None:
         if code not in CATALOGUE:
             raise KeyError(f"unknown error code {code!r}; add it to gongji.errors.CATALOGUE")
         spec = CATALOGUE[code]

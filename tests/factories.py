@@ -13,7 +13,7 @@ from gongji.db import Database
 from gongji.env import Env
 from gongji.institutions import service as institutions
 from gongji.people import service as people
-from gongji.people.ids import compose_id_number
+from gongji.people.ids import compose_id_number, issuing_region
 from gongji.settlement import service as settlement
 
 STAFF = Actor.staff("T0001")
@@ -71,7 +71,7 @@ class World:
     ) -> Person:
         region = CITY.get(city, city)
         seq = next(self._seq)
-        id_number = compose_id_number(region, born, seq * 2 + (1 if sex == "M" else 0), sex)
+        id_number = compose_id_number(issuing_region(region, born), born, seq * 2 + (1 if sex == "M" else 0), sex)
 
         def register(s, env):
             p = people.register(s, env, id_number=id_number, name=name, scheme=scheme, region_code=region,

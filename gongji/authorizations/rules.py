@@ -48,7 +48,7 @@ class BindingSituation:
     beneficiary_is_payer: bool  # the beneficiary pays for someone
     existing_binding_id: int | None  # an open binding of the same pair
     last_unbound_on: date | None  # the latest explicit unbinding of the same pair
-    beneficiary_in_payers_family: bool
+    beneficiary_in_payers_family: bool  # HN-1: both are members of one family
 
 
 # -- the checks, in the order they are applied ------------------------------------------------------
@@ -200,7 +200,7 @@ def check_caps(payer: Party, beneficiary: Party, situation: BindingSituation, po
 
 
 def check_family(beneficiary: Party, in_family: bool, policy: RegionPolicy) -> None:
-    """HN-1: where families are required, the beneficiary must be a member of the payer's family."""
+    """HN-1: where families are required, payer and beneficiary must be members of one family."""
     if policy.family_required and not in_family:
         raise GongjiError("FAMILY_REQUIRED", name=beneficiary.name)
 

@@ -71,13 +71,10 @@ def _documents(documents: Sequence[Document | dict]) -> list[Document]:
     return parsed
 
 
-def _family_of_householder_with(session: Session, householder_id: int, member_id: int) -> int | None:
-    return session.execute(
-        select(Family.id)
-        .join(FamilyMember, FamilyMember.family_id == Family.id)
-        .where(Family.householder_id == householder_id, Family.dissolved_at.is_(None),
-               FamilyMember.person_id == member_id, FamilyMember.left_at.is_(None))
-    ).scalar_one_or_none()
+def _shared_family(session: Session, person_a: int, person_b: int) -> int | None:
+    """HN-1: the family both people belong to now (the householder counts as a member), if any."""
+    family_a = family_of(session, person_a)
+    return family_a if family_a is not None and family_a == family_of(session, person_b) else None
 
 
 def bind(
@@ -114,7 +111,7 @@ def bind(
     last_unbound_on = session.execute(
         select(func.max(Binding.ended_on)).where(*pair, Binding.end_reason != EndReason.EXPIRED.value)
     ).scalar_one()
-    family_id = _family_of_householder_with(session, payer.id, beneficiary.id)
+    family_id = _shared_family(session, payer.id, beneficiary.id)
     situation = rules.BindingSituation(
         payer_balance_fen=balance.total_fen if balance else 0,
         payer_open_bindings=_count_open(session, today, Binding.payer_id == payer.id),
