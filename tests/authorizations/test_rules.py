@@ -1,0 +1,697 @@
+"""Who may bind whom, and when: the pure checks of gongji/authorizations/rules.py (no database, no clock).
+
+Each check is aimed at with facts that differ from a passing case in one detail, under the real region
+files (gongji/policy/regions/), so a broken rule or a changed region setting makes a test fail.
+
+Rules: N-1, N-2, N-6, N-7, HLJ-1..HLJ-6, HN-1, HN-2, HN-3, SZ-2, HZ-1, WL-1, WL-2, WL-5, D-2, D-3, D-4.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+
+from gongji.authorizations import rules
+from gongji.authorizations.rules import BindingRequest, BindingSituation, Party
+from gongji.errors import GongjiError
+from gongji.policy import Scope, load_policies
+from gongji.policy.book import BUILT_IN
+from gongji.terms import Relationship, Scheme, Status
+
+BOOK = load_policies(BUILT_IN)
+HEILONGJIANG = BOOK.for_region("230100")
+HENAN = BOOK.for_region("410100")
+SHENZHEN = BOOK.for_region("440300")
+HANGZHOU = BOOK.for_region("330100")
+ULANQAB = BOOK.for_region("150900")
+NATIONAL = BOOK.for_region("110100")
+
+TODAY = date(2025, 6, 2)
+
+PAYER = Party(
+    person_id=1,
+    name="张建国",
+    birth_date=date(1975, 5, 1),
+    scheme=Scheme.EMPLOYEE,
+    region_code="230100",
+    status=Status.NORMAL,
+)
+CHILD = Party(
+    person_id=2,
+    name="张丽",
+    birth_date=date(2000, 5, 1),
+    scheme=Scheme.RESIDENT,
+    region_code="230100",
+    status=Status.NORMAL,
+)
+ELDER = Party(
+    person_id=3,
+    name="张老汉",
+    birth_date=date(1950, 5, 1),
+    scheme=Scheme.RESIDENT,
+    region_code="230100",
+    status=Status.NORMAL,
+)
+
+SITUATION = BindingSituation(
+    payer_balance_fen=100_000,
+    payer_open_bindings=0,
+    beneficiary_open_bindings=0,
+    payer_is_beneficiary=False,
+    beneficiary_is_payer=False,
+    existing_binding_id=None,
+    last_unbound_on=None,
+    beneficiary_in_payers_family=True,
+)
+
+
+def refused(fn, *args, code: str, **kwargs) -> GongjiError:
+    """Call ``fn`` and return the GongjiError it raises, after checking its stable code."""
+    with pytest.raises(GongjiError) as info:
+        fn(*args, **kwargs)
+    assert info.value.code == code, info.value
+    return info.value
+
+
+def request(policy, **changes) -> BindingRequest:
+    base = BindingRequest(
+        relationship=Relationship.CHILD,
+        start_on=TODAY,
+        end_on=None,
+        priority=None,
+        agreement_version=policy.agreement_version,
+        document_count=1,
+    )
+    return replace(base, **changes)
+
+
+def bind(
+    policy,
+    *,
+    payer: Party = PAYER,
+    beneficiary: Party = CHILD,
+    today: date = TODAY,
+    situation: BindingSituation = SITUATION,
+    **request_changes,
+) -> None:
+    rules.check_binding(
+        payer=payer,
+        beneficiary=beneficiary,
+        request=request(policy, **request_changes),
+        situation=situation,
+        policy=policy,
+        today=today,
+    )
+
+
+# -- the whole check passes for an ordinary request ----------------------------------------------------
+
+
+@pytest.mark.parametrize("policy", [HEILONGJIANG, HENAN, ULANQAB, NATIONAL], ids=lambda p: p.name_en)
+def test_an_ordinary_binding_passes_every_check(policy):
+    """N-1, N-2, HLJ-6: an employee binds his child, same city, consent and proof given: no refusal."""
+    bind(policy)
+
+
+def test_check_binding_passes_for_shenzhen_inside_the_city():
+    """SZ-2: Shenzhen binds a child enrolled in Shenzhen."""
+    payer = replace(PAYER, region_code="440305")
+    child = replace(CHILD, region_code="440303")
+    bind(SHENZHEN, payer=payer, beneficiary=child)
+
+
+def test_check_binding_raises_the_first_refusal_in_order():
+    """Self binding is checked before anything else, even before the region's model (HZ-1)."""
+    refused(bind, HANGZHOU, beneficiary=replace(CHILD, person_id=PAYER.person_id), code="SELF_BINDING")
+
+
+# -- self, model, period, priority ---------------------------------------------------------------------
+
+
+def test_self_binding_is_refused():
+    refused(rules.check_not_self, PAYER, replace(CHILD, person_id=PAYER.person_id), code="SELF_BINDING")
+    rules.check_not_self(PAYER, CHILD)
+
+
+def test_hz_1_transfer_region_makes_no_bindings():
+    """HZ-1: Hangzhou moves prior-years funds instead; a binding there is refused, naming the region."""
+    error = refused(rules.check_binding_model, HANGZHOU, code="BINDING_NOT_OFFERED")
+    assert error.params["region_name"] == "杭州市"
+    assert "杭州市" in error.message_zh
+
+
+@pytest.mark.parametrize(
+    "policy", [HEILONGJIANG, HENAN, SHENZHEN, ULANQAB, NATIONAL], ids=lambda p: p.name_en
+)
+def test_hz_1_binding_regions_offer_bindings(policy):
+    rules.check_binding_model(policy)
+
+
+def test_hlj_6_start_before_today_is_refused():
+    """HLJ-6: the start date is not before today."""
+    error = refused(rules.check_period, TODAY - timedelta(days=1), None, TODAY, code="DATE_IN_PAST")
+    assert error.params == {"field": "start_on", "today": "2025-06-02"}
+
+
+def test_hlj_6_start_today_or_later_is_accepted():
+    rules.check_period(TODAY, None, TODAY)
+    rules.check_period(TODAY + timedelta(days=30), None, TODAY)
+
+
+def test_hlj_6_end_equal_to_start_is_refused():
+    """HLJ-6: the end date is not equal to the start."""
+    error = refused(rules.check_period, TODAY, TODAY, TODAY, code="INVALID_PERIOD")
+    assert error.params == {"start_on": "2025-06-02", "end_on": "2025-06-02"}
+
+
+def test_hlj_6_end_before_start_is_refused():
+    refused(
+        rules.check_period, TODAY + timedelta(days=5), TODAY + timedelta(days=4), TODAY, code="INVALID_PERIOD"
+    )
+
+
+def test_hlj_6_end_is_optional_and_may_be_the_day_after_start():
+    """HLJ-6: no end date means no end; an end one day after the start is the shortest period."""
+    rules.check_period(TODAY, None, TODAY)
+    rules.check_period(TODAY, TODAY + timedelta(days=1), TODAY)
+
+
+def test_hlj_6_check_binding_refuses_a_past_start():
+    refused(bind, HEILONGJIANG, start_on=TODAY - timedelta(days=1), code="DATE_IN_PAST")
+
+
+@pytest.mark.parametrize("priority", [None, 1, 2, 99])
+def test_wl_1_priority_is_empty_or_a_whole_number_from_1(priority):
+    """WL-1, D-2: the payer's place in the order is 1, 2, 3 ... or none."""
+    rules.check_priority(priority)
+
+
+@pytest.mark.parametrize("priority", [0, -1, 100, True, False, 1.0, "1"])
+def test_wl_1_priority_outside_1_to_99_or_not_an_int_is_refused(priority):
+    error = refused(rules.check_priority, priority, code="INVALID_FIELD")
+    assert error.params["field"] == "priority"
+
+
+# -- relationships ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("relationship", list(Relationship))
+def test_n_2_national_default_allows_every_close_relative(relationship):
+    """N-2: since July 2024 all close relatives (spouse, parents, children, siblings, grand-relatives)."""
+    rules.check_relationship_allowed(relationship, NATIONAL)
+
+
+@pytest.mark.parametrize("policy", [HEILONGJIANG, HENAN, ULANQAB], ids=lambda p: p.name_en)
+@pytest.mark.parametrize("relationship", list(Relationship))
+def test_n_2_hlj_5_full_close_relative_regions_allow_all(policy, relationship):
+    """N-2, HLJ-5: Heilongjiang, Henan and Ulanqab allow every close relative."""
+    rules.check_relationship_allowed(relationship, policy)
+
+
+def test_sz_2_shenzhen_refuses_a_sibling():
+    """SZ-2: spouse and direct relatives only; a sibling is not a direct relative."""
+    error = refused(
+        rules.check_relationship_allowed, Relationship.SIBLING, SHENZHEN, code="RELATIONSHIP_NOT_ALLOWED"
+    )
+    assert error.params["region_name"] == "深圳市"
+    assert error.params["relationship_zh"] == "兄弟姐妹"
+    assert "兄弟姐妹" not in error.params["allowed_zh"]
+    assert "配偶" in error.params["allowed_zh"]
+
+
+@pytest.mark.parametrize(
+    "relationship",
+    [
+        Relationship.SPOUSE,
+        Relationship.PARENT,
+        Relationship.CHILD,
+        Relationship.PATERNAL_GRANDPARENT,
+        Relationship.MATERNAL_GRANDPARENT,
+        Relationship.GRANDCHILD,
+        Relationship.DAUGHTERS_CHILD,
+    ],
+)
+def test_sz_2_shenzhen_allows_spouse_and_direct_relatives(relationship):
+    rules.check_relationship_allowed(relationship, SHENZHEN)
+
+
+@pytest.mark.parametrize("relationship", [Relationship.SPOUSE, Relationship.CHILD, Relationship.PARENT])
+def test_hz_1_hangzhou_allows_spouse_child_parent(relationship):
+    rules.check_relationship_allowed(relationship, HANGZHOU)
+
+
+@pytest.mark.parametrize(
+    "relationship",
+    [
+        Relationship.SIBLING,
+        Relationship.PATERNAL_GRANDPARENT,
+        Relationship.MATERNAL_GRANDPARENT,
+        Relationship.GRANDCHILD,
+        Relationship.DAUGHTERS_CHILD,
+    ],
+)
+def test_hz_1_hangzhou_refuses_other_relatives(relationship):
+    refused(rules.check_relationship_allowed, relationship, HANGZHOU, code="RELATIONSHIP_NOT_ALLOWED")
+
+
+def test_n_2_a_narrowed_region_variant_refuses_what_it_dropped():
+    """N-2: 'a region may still allow fewer': the 2021 scope (spouse, parents, children) refuses a sibling."""
+    narrow = NATIONAL.model_copy(
+        update={"allowed_relationships": [Relationship.SPOUSE, Relationship.PARENT, Relationship.CHILD]}
+    )
+    refused(rules.check_relationship_allowed, Relationship.SIBLING, narrow, code="RELATIONSHIP_NOT_ALLOWED")
+    rules.check_relationship_allowed(Relationship.PARENT, narrow)
+
+
+def test_a_parent_born_after_the_payer_is_implausible():
+    """A parent is born before the payer: a 'parent' born in 2000 for a payer born in 1975 is refused."""
+    error = refused(
+        rules.check_relationship_plausible, Relationship.PARENT, PAYER, CHILD, code="RELATIONSHIP_IMPLAUSIBLE"
+    )
+    assert error.params["payer_birth"] == "1975-05-01"
+    assert error.params["beneficiary_birth"] == "2000-05-01"
+
+
+def test_a_parent_born_the_same_day_as_the_payer_is_implausible():
+    refused(
+        rules.check_relationship_plausible,
+        Relationship.PARENT,
+        PAYER,
+        replace(ELDER, birth_date=PAYER.birth_date),
+        code="RELATIONSHIP_IMPLAUSIBLE",
+    )
+
+
+def test_a_child_born_before_the_payer_is_implausible():
+    refused(
+        rules.check_relationship_plausible, Relationship.CHILD, PAYER, ELDER, code="RELATIONSHIP_IMPLAUSIBLE"
+    )
+
+
+@pytest.mark.parametrize("relationship", [Relationship.GRANDCHILD, Relationship.DAUGHTERS_CHILD])
+def test_a_grandchild_born_before_the_payer_is_implausible(relationship):
+    refused(rules.check_relationship_plausible, relationship, PAYER, ELDER, code="RELATIONSHIP_IMPLAUSIBLE")
+
+
+@pytest.mark.parametrize(
+    "relationship", [Relationship.PATERNAL_GRANDPARENT, Relationship.MATERNAL_GRANDPARENT]
+)
+def test_a_grandparent_born_after_the_payer_is_implausible(relationship):
+    refused(rules.check_relationship_plausible, relationship, PAYER, CHILD, code="RELATIONSHIP_IMPLAUSIBLE")
+
+
+def test_plausible_relationships_pass():
+    rules.check_relationship_plausible(Relationship.PARENT, PAYER, ELDER)
+    rules.check_relationship_plausible(Relationship.PATERNAL_GRANDPARENT, PAYER, ELDER)
+    rules.check_relationship_plausible(Relationship.CHILD, PAYER, CHILD)
+    rules.check_relationship_plausible(Relationship.GRANDCHILD, PAYER, CHILD)
+
+
+@pytest.mark.parametrize("relationship", [Relationship.SPOUSE, Relationship.SIBLING])
+@pytest.mark.parametrize("beneficiary", [CHILD, ELDER, replace(CHILD, birth_date=PAYER.birth_date)])
+def test_same_generation_relatives_may_be_any_age(relationship, beneficiary):
+    rules.check_relationship_plausible(relationship, PAYER, beneficiary)
+
+
+# -- consent (N-7) and proof (HN-3) ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "policy", [HEILONGJIANG, HENAN, SHENZHEN, ULANQAB, NATIONAL], ids=lambda p: p.name_en
+)
+def test_n_7_accepting_the_current_agreement_version_passes(policy):
+    rules.check_consent(policy.agreement_version, policy)
+
+
+def test_n_7_no_consent_is_refused_naming_the_agreement():
+    """N-7: the payer accepts the region's authorization agreement; without it, no binding."""
+    error = refused(rules.check_consent, None, HEILONGJIANG, code="CONSENT_REQUIRED")
+    assert error.params == {"agreement": "共济账户授权协议", "version": "HLJ-2024.07"}
+
+
+def test_n_7_an_outdated_or_other_regions_agreement_version_is_refused():
+    refused(rules.check_consent, "HLJ-2020.01", HEILONGJIANG, code="CONSENT_REQUIRED")
+    refused(rules.check_consent, HENAN.agreement_version, HEILONGJIANG, code="CONSENT_REQUIRED")
+    refused(bind, HEILONGJIANG, agreement_version=None, code="CONSENT_REQUIRED")
+
+
+def test_hn_3_henan_requires_proof_documents():
+    """HN-3: Henan takes uploaded proof (marriage certificate, household register)."""
+    refused(rules.check_proof, 0, HENAN, code="PROOF_REQUIRED")
+    rules.check_proof(1, HENAN)
+    refused(bind, HENAN, document_count=0, code="PROOF_REQUIRED")
+
+
+@pytest.mark.parametrize("policy", [HEILONGJIANG, SHENZHEN, ULANQAB, NATIONAL], ids=lambda p: p.name_en)
+def test_hn_3_other_regions_bind_without_proof(policy):
+    rules.check_proof(0, policy)
+
+
+# -- who may pay and be paid for (N-1, HN-2, HLJ-4, WL-5) -----------------------------------------------
+
+
+def test_n_1_a_resident_enrollee_cannot_be_a_payer():
+    """N-1: only an employee enrollee has a personal account and can pay."""
+    error = refused(
+        rules.check_payer_scheme, replace(PAYER, scheme=Scheme.RESIDENT), code="PAYER_NOT_EMPLOYEE"
+    )
+    assert error.params == {"name": "张建国"}
+    rules.check_payer_scheme(PAYER)
+    refused(bind, NATIONAL, payer=replace(PAYER, scheme=Scheme.RESIDENT), code="PAYER_NOT_EMPLOYEE")
+
+
+def test_n_2_a_resident_beneficiary_is_fine():
+    """N-2: the beneficiary may be enrolled in employee or resident insurance."""
+    bind(NATIONAL, beneficiary=replace(CHILD, scheme=Scheme.RESIDENT))
+    bind(NATIONAL, beneficiary=replace(CHILD, scheme=Scheme.EMPLOYEE))
+
+
+@pytest.mark.parametrize("who", ["payer", "beneficiary"])
+def test_n_2_a_terminated_enrollment_cannot_take_part(who):
+    """N-2: both sides must be enrolled; a terminated enrollment is refused in every region."""
+    payer = replace(PAYER, status=Status.TERMINATED) if who == "payer" else PAYER
+    beneficiary = replace(CHILD, status=Status.TERMINATED) if who == "beneficiary" else CHILD
+    party = payer if who == "payer" else beneficiary
+    error = refused(rules.check_enrolled, party, code="NOT_ENROLLED")
+    assert error.params["name"] == party.name
+    refused(bind, ULANQAB, payer=payer, beneficiary=beneficiary, code="NOT_ENROLLED")
+
+
+@pytest.mark.parametrize("status", [Status.NORMAL, Status.SUSPENDED])
+def test_n_2_normal_or_suspended_counts_as_enrolled(status):
+    rules.check_enrolled(replace(PAYER, status=status))
+
+
+@pytest.mark.parametrize("policy", [HENAN, HEILONGJIANG, SHENZHEN, NATIONAL], ids=lambda p: p.name_en)
+def test_hn_2_hlj_4_suspended_payer_is_refused_where_the_region_says_so(policy):
+    """HN-2, HLJ-4: the payer must be in normal status."""
+    suspended = replace(PAYER, status=Status.SUSPENDED)
+    error = refused(rules.check_payer_status, suspended, policy, code="PAYER_NOT_NORMAL")
+    assert error.params["status_zh"] == "暂停参保"
+
+
+def test_wl_5_ulanqab_lets_a_suspended_payer_pay():
+    """WL-5: in Ulanqab the personal account balance can still be spent after contributions stop."""
+    rules.check_payer_status(replace(PAYER, status=Status.SUSPENDED), ULANQAB)
+
+
+def test_hn_2_a_variant_with_the_setting_on_lets_a_suspended_payer_pay():
+    """HN-2, WL-5: the difference is the setting, not the region."""
+    lenient = HENAN.model_copy(update={"suspended_payer_may_pay": True})
+    rules.check_payer_status(replace(PAYER, status=Status.SUSPENDED), lenient)
+
+
+@pytest.mark.parametrize("policy", [HENAN, HEILONGJIANG, NATIONAL, ULANQAB], ids=lambda p: p.name_en)
+def test_hn_2_a_normal_payer_always_passes_the_status_check(policy):
+    rules.check_payer_status(PAYER, policy)
+
+
+def test_hn_2_henan_refuses_a_suspended_beneficiary():
+    """HN-2: while the beneficiary is suspended, Henan's mutual aid does not pay."""
+    suspended = replace(CHILD, status=Status.SUSPENDED)
+    error = refused(rules.check_beneficiary_status, suspended, HENAN, code="BENEFICIARY_NOT_NORMAL")
+    assert error.params["name"] == "张丽"
+    rules.check_beneficiary_status(CHILD, HENAN)
+
+
+def test_wl_5_ulanqab_accepts_a_suspended_beneficiary():
+    rules.check_beneficiary_status(replace(CHILD, status=Status.SUSPENDED), ULANQAB)
+
+
+# -- scope (N-6, SZ-2, WL-2, HLJ-5) ---------------------------------------------------------------------
+
+
+def test_n_6_hlj_5_province_scope_accepts_another_city_of_the_province():
+    """N-6, HLJ-5: Harbin payer, Qiqihar beneficiary: both in Heilongjiang."""
+    rules.check_scope(PAYER, replace(CHILD, region_code="230200"), HEILONGJIANG)
+
+
+def test_n_6_hlj_5_province_scope_refuses_another_province():
+    error = refused(
+        rules.check_scope, PAYER, replace(CHILD, region_code="410100"), HEILONGJIANG, code="OUT_OF_SCOPE"
+    )
+    assert error.params["region"] == "河南省郑州市"
+    assert error.params["scope_zh"] == "同一省份"
+
+
+def test_sz_2_shenzhen_refuses_another_city_of_guangdong():
+    """SZ-2: same city only: a Shenzhen payer cannot bind a relative enrolled in Guangzhou."""
+    error = refused(
+        rules.check_scope,
+        replace(PAYER, region_code="440300"),
+        replace(CHILD, region_code="440100"),
+        SHENZHEN,
+        code="OUT_OF_SCOPE",
+    )
+    assert error.params["scope_en"] == "same city"
+
+
+def test_sz_2_shenzhen_accepts_two_districts_of_the_city():
+    rules.check_scope(replace(PAYER, region_code="440305"), replace(CHILD, region_code="440303"), SHENZHEN)
+
+
+def test_wl_2_ulanqab_accepts_another_city_of_inner_mongolia():
+    """WL-2: same province is enough: Ulanqab payer, Hohhot beneficiary."""
+    rules.check_scope(replace(PAYER, region_code="150900"), replace(CHILD, region_code="150100"), ULANQAB)
+    refused(
+        rules.check_scope,
+        replace(PAYER, region_code="150900"),
+        replace(CHILD, region_code="110100"),
+        ULANQAB,
+        code="OUT_OF_SCOPE",
+    )
+
+
+def test_n_6_city_scope_variant_refuses_what_province_scope_accepts():
+    """N-6: 'a region may require the same city' is a setting."""
+    city = HEILONGJIANG.model_copy(update={"geographic_scope": Scope.CITY})
+    refused(rules.check_scope, PAYER, replace(CHILD, region_code="230200"), city, code="OUT_OF_SCOPE")
+
+
+# -- balance (HLJ-4) ---------------------------------------------------------------------------------------
+
+
+def test_hlj_4_heilongjiang_payer_with_zero_balance_is_refused():
+    """HLJ-4: account balance above zero."""
+    error = refused(rules.check_payer_balance, PAYER, 0, HEILONGJIANG, code="PAYER_NO_BALANCE")
+    assert error.params == {"name": "张建国"}
+    refused(bind, HEILONGJIANG, situation=replace(SITUATION, payer_balance_fen=0), code="PAYER_NO_BALANCE")
+
+
+def test_hlj_4_one_fen_is_above_zero():
+    rules.check_payer_balance(PAYER, 1, HEILONGJIANG)
+
+
+@pytest.mark.parametrize("policy", [HENAN, SHENZHEN, ULANQAB, NATIONAL], ids=lambda p: p.name_en)
+def test_hlj_4_other_regions_bind_a_payer_with_no_balance(policy):
+    rules.check_payer_balance(PAYER, 0, policy)
+
+
+# -- already bound, re-bind wait (HLJ-2, D-4) -----------------------------------------------------------
+
+
+def test_a_pair_with_an_open_binding_is_refused():
+    error = refused(rules.check_not_bound_already, PAYER, CHILD, 77, code="ALREADY_BOUND")
+    assert error.params == {"payer_name": "张建国", "beneficiary_name": "张丽", "binding_id": 77}
+    rules.check_not_bound_already(PAYER, CHILD, None)
+
+
+UNBOUND_ON = date(2025, 5, 1)
+
+
+def test_d_4_rebind_possible_from_is_unbinding_day_plus_30():
+    """D-4: unbound on day D, binding again is possible on D + 30 (HLJ-2)."""
+    assert rules.rebind_possible_from(UNBOUND_ON, HEILONGJIANG) == date(2025, 5, 31)
+    assert rules.rebind_possible_from(None, HEILONGJIANG) is None
+    assert rules.rebind_possible_from(UNBOUND_ON, NATIONAL) is None
+
+
+def test_hlj_2_d_4_rebinding_on_the_unbinding_day_is_refused():
+    error = refused(rules.check_rebind_wait, UNBOUND_ON, UNBOUND_ON, HEILONGJIANG, code="REBIND_TOO_SOON")
+    assert error.params == {"unbound_on": "2025-05-01", "rebind_from": "2025-05-31", "wait_days": 30}
+    assert "2025-05-31" in error.message_zh
+
+
+def test_hlj_2_d_4_rebinding_on_day_29_is_refused():
+    refused(
+        rules.check_rebind_wait,
+        UNBOUND_ON,
+        UNBOUND_ON + timedelta(days=29),
+        HEILONGJIANG,
+        code="REBIND_TOO_SOON",
+    )
+
+
+def test_hlj_2_d_4_rebinding_on_day_30_is_possible():
+    rules.check_rebind_wait(UNBOUND_ON, UNBOUND_ON + timedelta(days=30), HEILONGJIANG)
+    rules.check_rebind_wait(UNBOUND_ON, UNBOUND_ON + timedelta(days=31), HEILONGJIANG)
+
+
+def test_hlj_2_never_unbound_pair_has_no_wait():
+    rules.check_rebind_wait(None, TODAY, HEILONGJIANG)
+
+
+def test_hlj_2_regions_without_a_wait_rebind_the_same_day():
+    rules.check_rebind_wait(UNBOUND_ON, UNBOUND_ON, NATIONAL)
+    rules.check_rebind_wait(UNBOUND_ON, UNBOUND_ON, HENAN)
+
+
+def test_hlj_2_check_binding_applies_the_wait():
+    situation = replace(SITUATION, last_unbound_on=TODAY - timedelta(days=29))
+    refused(bind, HEILONGJIANG, situation=situation, code="REBIND_TOO_SOON")
+    bind(HEILONGJIANG, situation=replace(SITUATION, last_unbound_on=TODAY - timedelta(days=30)))
+
+
+# -- caps and roles (HLJ-1, HLJ-3) ------------------------------------------------------------------------
+
+
+def test_hlj_1_ninth_to_tenth_beneficiary_is_allowed():
+    """HLJ-1: at most 10 at the same time: with 9 bound, a 10th is fine."""
+    rules.check_caps(PAYER, CHILD, replace(SITUATION, payer_open_bindings=9), HEILONGJIANG)
+
+
+def test_hlj_1_eleventh_beneficiary_is_refused():
+    error = refused(
+        rules.check_caps,
+        PAYER,
+        CHILD,
+        replace(SITUATION, payer_open_bindings=10),
+        HEILONGJIANG,
+        code="TOO_MANY_BENEFICIARIES",
+    )
+    assert error.params == {"name": "张建国", "count": 10, "limit": 10}
+
+
+def test_hlj_1_regions_without_a_cap_allow_many():
+    rules.check_caps(PAYER, CHILD, replace(SITUATION, payer_open_bindings=50), NATIONAL)
+    rules.check_caps(PAYER, CHILD, replace(SITUATION, payer_open_bindings=50), HENAN)
+
+
+def test_hlj_3_a_beneficiary_with_a_payer_cannot_get_a_second():
+    """HLJ-3: a person is bound once at a time: at most one active payer per beneficiary."""
+    error = refused(
+        rules.check_caps,
+        PAYER,
+        CHILD,
+        replace(SITUATION, beneficiary_open_bindings=1),
+        HEILONGJIANG,
+        code="TOO_MANY_PAYERS",
+    )
+    assert error.params == {"name": "张丽", "count": 1, "limit": 1}
+
+
+def test_hlj_3_hz_3_other_regions_allow_several_payers_per_beneficiary():
+    """HLJ-3 is Heilongjiang's setting; elsewhere many payers to one relative are allowed (HZ-3)."""
+    rules.check_caps(PAYER, CHILD, replace(SITUATION, beneficiary_open_bindings=3), NATIONAL)
+    rules.check_caps(PAYER, CHILD, replace(SITUATION, beneficiary_open_bindings=3), ULANQAB)
+
+
+def test_hlj_3_a_payer_who_is_a_beneficiary_cannot_pay_in_heilongjiang():
+    error = refused(
+        rules.check_caps,
+        PAYER,
+        CHILD,
+        replace(SITUATION, payer_is_beneficiary=True),
+        HEILONGJIANG,
+        code="ROLE_CONFLICT",
+    )
+    assert error.params["name"] == "张建国"
+    assert error.params["role_en"] == "beneficiary"
+
+
+def test_hlj_3_a_beneficiary_who_is_a_payer_cannot_be_paid_for_in_heilongjiang():
+    error = refused(
+        rules.check_caps,
+        PAYER,
+        CHILD,
+        replace(SITUATION, beneficiary_is_payer=True),
+        HEILONGJIANG,
+        code="ROLE_CONFLICT",
+    )
+    assert error.params["name"] == "张丽"
+    assert error.params["role_en"] == "payer"
+
+
+def test_hlj_3_binding_is_one_way_where_both_roles_are_allowed():
+    """HLJ-3: A paying for B says nothing of B paying for A: the reverse binding passes the national rules."""
+    reverse = replace(SITUATION, payer_is_beneficiary=True, beneficiary_is_payer=True)
+    rules.check_caps(PAYER, ELDER, reverse, NATIONAL)
+    bind(NATIONAL, beneficiary=ELDER, relationship=Relationship.PARENT, situation=reverse)
+
+
+# -- families (HN-1) ---------------------------------------------------------------------------------------
+
+
+def test_hn_1_henan_refuses_a_beneficiary_outside_the_family():
+    """HN-1: Henan binds members of the payer's family only."""
+    error = refused(rules.check_family, CHILD, False, HENAN, code="FAMILY_REQUIRED")
+    assert error.params == {"name": "张丽"}
+    rules.check_family(CHILD, True, HENAN)
+    refused(
+        bind, HENAN, situation=replace(SITUATION, beneficiary_in_payers_family=False), code="FAMILY_REQUIRED"
+    )
+
+
+@pytest.mark.parametrize("policy", [HEILONGJIANG, SHENZHEN, ULANQAB, NATIONAL], ids=lambda p: p.name_en)
+def test_hn_1_other_regions_need_no_family(policy):
+    rules.check_family(CHILD, False, policy)
+
+
+# -- the life of a binding (D-3) ---------------------------------------------------------------------------
+
+START = date(2025, 6, 10)
+END = date(2025, 6, 20)
+
+
+def test_d_3_active_from_start_through_end_inclusive():
+    """D-3: active on the days from the start date through the end date, inclusive."""
+    assert not rules.is_active(start_on=START, end_on=END, ended_on=None, on=START - timedelta(days=1))
+    assert rules.is_active(start_on=START, end_on=END, ended_on=None, on=START)
+    assert rules.is_active(start_on=START, end_on=END, ended_on=None, on=END)
+    assert not rules.is_active(start_on=START, end_on=END, ended_on=None, on=END + timedelta(days=1))
+
+
+def test_d_3_no_end_date_stays_active():
+    assert rules.is_active(start_on=START, end_on=None, ended_on=None, on=date(2099, 1, 1))
+
+
+def test_d_3_an_ended_binding_is_not_active_from_its_ending_day():
+    assert not rules.is_active(start_on=START, end_on=None, ended_on=date(2025, 6, 15), on=date(2025, 6, 15))
+    assert rules.is_active(start_on=START, end_on=None, ended_on=date(2025, 6, 15), on=date(2025, 6, 14))
+
+
+def test_d_3_state_pending_active_expired():
+    """D-3: on the day after the end date it has ended by itself, state ``expired``."""
+    assert (
+        rules.state(start_on=START, end_on=END, ended_on=None, today=START - timedelta(days=1)) == "pending"
+    )
+    assert rules.state(start_on=START, end_on=END, ended_on=None, today=START) == "active"
+    assert rules.state(start_on=START, end_on=END, ended_on=None, today=END) == "active"
+    assert rules.state(start_on=START, end_on=END, ended_on=None, today=END + timedelta(days=1)) == "expired"
+
+
+def test_d_3_state_ended_by_someone_or_recorded_as_expired():
+    ended = date(2025, 6, 12)
+    assert (
+        rules.state(start_on=START, end_on=END, ended_on=ended, end_reason="by_payer", today=ended) == "ended"
+    )
+    assert (
+        rules.state(
+            start_on=START,
+            end_on=END,
+            ended_on=END + timedelta(days=1),
+            end_reason="expired",
+            today=END + timedelta(days=1),
+        )
+        == "expired"
+    )
+
+
+def test_hlj_1_hlj_3_is_open_counts_pending_and_active_not_expired_or_ended():
+    """HLJ-1, HLJ-3 count open bindings: future starts included; expired (D-3) and ended ones not."""
+    assert rules.is_open(end_on=None, ended_on=None, today=TODAY)
+    assert rules.is_open(end_on=TODAY, ended_on=None, today=TODAY)
+    assert not rules.is_open(end_on=TODAY - timedelta(days=1), ended_on=None, today=TODAY)
+    assert not rules.is_open(end_on=None, ended_on=TODAY, today=TODAY)
