@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -41,19 +42,29 @@ def require_fen(value: Any, *, field: str, allow_zero: bool = False) -> int:
     return value
 
 
+_YUAN = re.compile(r"-?\d{1,15}(\.\d+)?")
+
+
 def yuan_to_fen(value: Any, *, field: str) -> int:
-    """Convert a yuan amount with at most two decimals to fen, exactly. Refuse anything else."""
+    """Convert a yuan amount with at most two decimals to fen, exactly. Refuse anything else.
+
+    Accepts ``Decimal``, ``int`` and plain decimal text (``"12.50"``); refuses floats' text forms
+    such as ``"1e3"``, ``"1_000"``, ``"+5"``, ``"NaN"``.
+    """
     if isinstance(value, bool) or value is None:
         raise GongjiError("INVALID_AMOUNT", field=field, reason_zh="缺少金额", reason_en="no amount was given")
+    text = str(value).strip()
+    if not _YUAN.fullmatch(text):
+        raise GongjiError(
+            "INVALID_AMOUNT", field=field, reason_zh=f"“{text[:30]}”不是数字", reason_en=f"'{text[:30]}' is not a number"
+        )
     try:
-        amount = Decimal(str(value).strip())
+        amount = Decimal(text)
     except InvalidOperation:
         raise GongjiError(
             "INVALID_AMOUNT", field=field, reason_zh=f"“{value}”不是数字", reason_en=f"'{value}' is not a number"
         ) from None
-    if not amount.is_finite():
-        raise GongjiError("INVALID_AMOUNT", field=field, reason_zh="不是有限数", reason_en="it is not a finite number")
-    if amount.as_tuple().exponent < -2 and amount != amount.quantize(Decimal("0.01")):
+    if amount != amount.quantize(Decimal("0.01")):
         raise GongjiError(
             "INVALID_AMOUNT",
             field=field,

@@ -1,9 +1,10 @@
 """The double-entry ledger: the only code that changes a balance.
 
 Every movement is one :class:`~gongji.ledger.models.LedgerEntry` whose postings sum to zero,
-written together with the balance updates in the caller's transaction. Personal accounts cannot
-go below zero (a CHECK constraint); postings cannot be changed or deleted (triggers); on
-PostgreSQL an unbalanced entry cannot be committed (a deferred constraint trigger).
+written together with the balance updates in the caller's transaction. Personal accounts keep
+their balance on the row and cannot go below zero (a CHECK constraint); system accounts' balances
+are the sums of their postings. Postings cannot be changed or deleted (triggers); on PostgreSQL an
+unbalanced entry cannot be committed (a deferred constraint trigger).
 
 Accounts are locked in ascending id order (:func:`lock`) so that two transactions drawing on the
 same accounts queue instead of deadlocking.
@@ -15,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from gongji.ledger.models import Account, LedgerEntry, Posting
@@ -44,7 +45,7 @@ def open_personal_accounts(session: Session, *, person_id: int, region_code: str
     ids = {}
     for fund in Fund:
         account = Account(person_id=person_id, fund=fund.value, region_code=region_code, balance_fen=0,
-                          allow_negative=False, created_at=at)
+                          created_at=at)
         session.add(account)
         session.flush()
         ids[fund] = account.id
@@ -62,8 +63,7 @@ def system_account(session: Session, *, kind: str, key: str, region_code: str, a
     found = session.execute(select(Account.id).where(Account.system_key == system_key)).scalar_one_or_none()
     if found is not None:
         return found
-    account = Account(system_key=system_key, fund=kind, region_code=region_code, balance_fen=0,
-                      allow_negative=True, created_at=at)
+    account = Account(system_key=system_key, fund=kind, region_code=region_code, balance_fen=None, created_at=at)
     session.add(account)
     session.flush()  # a concurrent opener loses on the unique key; Database.run retries it
     return account.id
@@ -112,30 +112,54 @@ def post(
     entry = LedgerEntry(kind=kind, at=at, on=on, ref_type=ref_type, ref_id=ref_id, memo=memo)
     session.add(entry)
     session.flush()
-    rows = []
-    for account_id in sorted(merged):
-        amount = merged[account_id]
-        balance_after = session.execute(
-            update(Account)
-            .where(Account.id == account_id)
-            .values(balance_fen=Account.balance_fen + amount)
-            .returning(Account.balance_fen)
-        ).scalar_one()
-        rows.append({"entry_id": entry.id, "account_id": account_id, "amount_fen": amount,
-                     "balance_after_fen": balance_after})
-    session.execute(insert(Posting), rows)
+    balances_after = _apply(session, merged)
+    session.execute(
+        insert(Posting),
+        [{"entry_id": entry.id, "account_id": account_id, "amount_fen": amount,
+          "balance_after_fen": balances_after.get(account_id)}
+         for account_id, amount in sorted(merged.items())],
+    )
     return entry.id
 
 
+def _apply(session: Session, deltas: dict[int, int]) -> dict[int, int]:
+    """Add the deltas to the kept balances (personal accounts) in one statement; return the new balances.
+
+    System accounts keep no balance on the row, so they are left alone: nothing to lock, nothing to wait for.
+    """
+    values = ", ".join(f"({int(account_id)}, {int(amount)})" for account_id, amount in deltas.items())
+    rows = session.execute(
+        text(
+            f"WITH v(id, delta) AS (VALUES {values}) "
+            f"UPDATE accounts SET balance_fen = accounts.balance_fen + v.delta FROM v "
+            f"WHERE accounts.id = v.id AND accounts.balance_fen IS NOT NULL "
+            f"RETURNING accounts.id, accounts.balance_fen"
+        )
+    )
+    return {row[0]: row[1] for row in rows}
+
+
 def balance_of(session: Session, account_id: int) -> int:
-    return session.execute(select(Account.balance_fen).where(Account.id == account_id)).scalar_one()
+    """A personal account's kept balance, or a system account's sum of postings."""
+    kept = session.execute(select(Account.balance_fen).where(Account.id == account_id)).scalar_one()
+    if kept is not None:
+        return kept
+    return session.execute(
+        select(func.coalesce(func.sum(Posting.amount_fen), 0)).where(Posting.account_id == account_id)
+    ).scalar_one()
+
+
+def system_balance(session: Session, system_key: str) -> int:
+    """The balance of a system account by its key (``credits:230100``), 0 if it was never used."""
+    account_id = session.execute(select(Account.id).where(Account.system_key == system_key)).scalar_one_or_none()
+    return 0 if account_id is None else balance_of(session, account_id)
 
 
 @dataclass(frozen=True)
 class LedgerCheck:
     """The result of checking the whole ledger; every list empty means all is well."""
 
-    total_fen: int
+    total_fen: int  # kept balances plus system accounts' postings: zero when money is conserved
     negative_accounts: list[int]
     balance_mismatches: list[tuple[int, int, int]]  # (account id, stored balance, sum of postings)
     unbalanced_entries: list[tuple[int, int]]  # (entry id, sum of its postings)
@@ -147,13 +171,15 @@ class LedgerCheck:
 
 
 def check(session: Session) -> LedgerCheck:
-    """Conservation, no negative personal balance, every balance equal to its postings, every entry balanced."""
-    total = session.execute(select(func.coalesce(func.sum(Account.balance_fen), 0))).scalar_one()
-    negative = list(
-        session.execute(
-            select(Account.id).where(Account.allow_negative.is_(False), Account.balance_fen < 0)
-        ).scalars()
-    )
+    """Conservation, no negative personal balance, every kept balance equal to its postings, every entry balanced."""
+    kept = session.execute(select(func.coalesce(func.sum(Account.balance_fen), 0))).scalar_one()
+    system = session.execute(
+        select(func.coalesce(func.sum(Posting.amount_fen), 0))
+        .join(Account, Account.id == Posting.account_id)
+        .where(Account.balance_fen.is_(None))
+    ).scalar_one()
+    total = kept + system
+    negative = list(session.execute(select(Account.id).where(Account.balance_fen < 0)).scalars())
     sums = (
         select(Posting.account_id, func.sum(Posting.amount_fen).label("total"))
         .group_by(Posting.account_id)
@@ -164,7 +190,7 @@ def check(session: Session) -> LedgerCheck:
         for row in session.execute(
             select(Account.id, Account.balance_fen, sums.c.total)
             .outerjoin(sums, sums.c.account_id == Account.id)
-            .where(Account.balance_fen != func.coalesce(sums.c.total, 0))
+            .where(Account.balance_fen.is_not(None), Account.balance_fen != func.coalesce(sums.c.total, 0))
         )
     ]
     unbalanced = [

@@ -44,6 +44,9 @@ def parse_id_number(value: Any, *, today: date | None = None) -> IdNumber:
         raise GongjiError("INVALID_ID_NUMBER", value=shown, reason_zh="须为文本", reason_en="it must be text")
     try:
         number = ric.validate(value.strip().upper())
+    except KeyError:  # python-stdnum knows the province but not the county
+        zh, en = _REASONS[InvalidComponent]
+        raise GongjiError("INVALID_ID_NUMBER", value=shown, reason_zh=zh, reason_en=en) from None
     except ValidationError as exc:
         zh, en = _REASONS.get(type(exc), ("格式不正确", "the format is wrong"))
         raise GongjiError("INVALID_ID_NUMBER", value=shown, reason_zh=zh, reason_en=en) from None
@@ -64,12 +67,11 @@ _LOC = numdb.get("cn/loc")
 
 
 def region_name(code: str) -> str:
-    """The name of a division code, e.g. ``230100`` → ``黑龙江省哈尔滨市``; empty if unknown."""
-    parts = []
-    for _prefix, info in _LOC.info(code):
-        for value in info.values():
-            parts.append(value.split("]")[-1])
-    return "".join(parts)
+    """The name of a division code, e.g. ``230100`` → ``黑龙江省哈尔滨市``; empty unless the whole code is known."""
+    found = _LOC.info(code)
+    if sum(len(prefix) for prefix, info in found if info) != 6:
+        return ""
+    return "".join(value.split("]")[-1] for _prefix, info in found for value in info.values())
 
 
 def check_region_code(value: Any) -> str:

@@ -42,7 +42,8 @@ def check_name(value: Any) -> str:
 def check_phone(value: Any) -> str | None:
     if value is None or value == "":
         return None
-    if not isinstance(value, str) or len(value) != 11 or not value.isdigit() or not value.startswith("1"):
+    if (not isinstance(value, str) or len(value) != 11 or not value.isascii() or not value.isdigit()
+            or not value.startswith("1")):
         raise GongjiError(
             "INVALID_FIELD", field="phone",
             reason_zh="手机号码应为1开头的11位数字",

@@ -532,6 +532,22 @@ def test_d_3_close_expired_ends_bindings_the_day_after_end_on(world, clock):
     assert states == {expiring: "expired", open_ended: "active", later: "active"}
 
 
+def test_d_3_days_are_china_standard_time_days(world, clock, pair):
+    """D-3: dates are CST dates: at 00:30 CST it is already the next day (16:30 UTC the day before)."""
+    payer, wife = pair
+    binding_id = world.bind(payer, wife, end_on="2025-06-05")
+    close = lambda: world.run(lambda s, env: authorizations.close_expired(s, env))  # noqa: E731
+    clock.set(datetime(2025, 6, 5, 23, 59, tzinfo=CST))
+    assert close() == 0
+    assert [r.state for r in records_of(world, payer).items] == ["active"]
+    clock.set(datetime(2025, 6, 6, 0, 30, tzinfo=CST))
+    assert close() == 1
+    assert binding(world, binding_id).ended_on == date(2025, 6, 6)
+    son = world.person("张伟", born=date(1995, 5, 5))
+    refused(world, lambda: world.bind(payer, son, "child", start_on="2025-06-05"), "DATE_IN_PAST")
+    assert binding(world, world.bind(payer, son, "child", start_on="2025-06-06")).start_on == date(2025, 6, 6)
+
+
 def test_d_3_closing_late_still_ends_on_the_day_after_end_on(world, clock, pair):
     payer, wife = pair
     binding_id = world.bind(payer, wife, end_on="2025-06-03")

@@ -82,7 +82,5 @@ def test_credits_are_postings_from_the_region_credits_account(world):
     person = world.person(current_fen=1_000, prior_fen=500)
     result = world.db.read(ledger.check)
     assert result.ok and result.total_fen == 0
-    credit_balance = world.db.read(lambda s: s.query(Account.balance_fen)
-                                   .filter(Account.system_key == "credits:230100").scalar())
-    assert credit_balance == -1_500
+    assert world.db.read(lambda s: ledger.system_balance(s, "credits:230100")) == -1_500
     assert world.db.read(lambda s: people.balances(s, person.id)).total_fen == 1_500

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from gongji.actors import Actor
 from gongji.authorizations import service as authorizations
@@ -20,7 +20,7 @@ from gongji.env import Env
 from gongji.errors import GongjiError
 from gongji.events.models import Event
 from gongji.ledger import service as ledger
-from gongji.ledger.models import Account, LedgerEntry
+from gongji.ledger.models import Account, LedgerEntry, Posting
 from gongji.people import service as people
 from gongji.policy import PolicyBook
 from gongji.records import service as records
@@ -79,8 +79,10 @@ def count(world, model) -> int:
 
 
 def system_balance(world, system_key: str) -> int:
-    return world.db.read(lambda s: s.execute(select(Account.balance_fen).where(Account.system_key == system_key))
-                         .scalar_one())
+    """A system account's balance: the sum of its postings."""
+    return world.db.read(lambda s: s.execute(
+        select(func.coalesce(func.sum(Posting.amount_fen), 0)).join(Account, Account.id == Posting.account_id)
+        .where(Account.system_key == system_key)).scalar_one())
 
 
 def ledger_ok(world) -> None:

@@ -1,0 +1,259 @@
+"""The command line: ``gongji demo``, ``gongji regions``, ``gongji check``, ``gongji close-expired``, ``gongji db upgrade``.
+
+The database is named by ``--database-url`` or ``GONGJI_DATABASE_URL`` (default: a SQLite file in
+the current folder). Each command that writes is one transaction. Exit status:
+
+* 0 – done;
+* 1 – the ledger check failed, the database is not migrated or cannot be reached, or the demo's
+  story went differently from what it shows;
+* 2 – a refusal (:class:`~gongji.errors.GongjiError`, printed as ``CODE: message`` in Chinese
+  and English) or a region settings file that does not validate (printed with the file and key).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from gongji.authorizations import service as authorizations
+from gongji.clock import FixedClock
+from gongji.db import Database
+from gongji.demo import story
+from gongji.demo.population import load_population
+from gongji.env import Env
+from gongji.errors import GongjiError
+from gongji.ledger import service as ledger
+from gongji.money import fen_to_yuan
+from gongji.policy import PolicyFileError, RegionPolicy, load_policies
+
+EXIT_FAILED = 1
+EXIT_REFUSED = 2
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+app = typer.Typer(
+    name="gongji",
+    help="共济：职工医保个人账户家庭共济 · Family mutual aid of employee medical insurance personal accounts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="数据库结构 · Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+
+def stdout() -> Console:
+    """A console on the current stdout (made per use, so it sees the stream and terminal of the moment)."""
+    return Console(highlight=False)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    database_url: Annotated[
+        str | None,
+        typer.Option("--database-url", envvar="GONGJI_DATABASE_URL", show_envvar=True,
+                     help="sqlite:///path or postgresql://user@host/db (default: sqlite:///gongji.sqlite3)"),
+    ] = None,
+) -> None:
+    """共济 Gongji."""
+    ctx.obj = Settings(database_url=database_url)
+
+
+# -- shared helpers -------------------------------------------------------------------------------
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
+    """Print ``message`` on stderr, unwrapped (it may name a file or a key), and give the exit to raise."""
+    Console(stderr=True, highlight=False).print(Text(message), soft_wrap=True)
+    return typer.Exit(code)
+
+
+@contextmanager
+def reported_errors() -> Iterator[None]:
+    """Turn the errors people can act on into a message and an exit status, never a traceback."""
+    try:
+        yield
+    except GongjiError as error:
+        raise fail(f"{error.code}: {error.message_zh}\n{error.code}: {error.message_en}", EXIT_REFUSED) from None
+    except PolicyFileError as error:
+        raise fail(f"地区政策文件无效 · invalid region settings file: {error}", EXIT_REFUSED) from None
+    except story.StoryError as error:
+        raise fail(f"演示未按剧本进行 · the demo went off script: {error}") from None
+    except SQLAlchemyError as error:
+        cause = getattr(error, "orig", None) or error
+        raise fail(f"数据库错误 · database error: {type(cause).__name__}: {cause}".splitlines()[0]) from None
+    except ValueError as error:  # e.g. a database URL of an unsupported kind
+        raise fail(f"{error}", EXIT_REFUSED) from None
+
+
+def shown_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def open_database(ctx: typer.Context, *, migrated: bool = True) -> Database:
+    """The database of ``--database-url`` / ``GONGJI_DATABASE_URL``; refuse to work on an unmigrated one."""
+    db = Database(ctx.obj.database_url if ctx.obj else None)
+    if migrated and not db.is_current():
+        raise fail(f"数据库结构不是最新版本，请先运行 gongji db upgrade。\n"
+                   f"The database schema is not current ({shown_url(db.url)}): run `gongji db upgrade` first.")
+    return db
+
+
+# -- db -------------------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """把数据库结构迁移到最新版本 · Migrate the database schema to the newest version."""
+    out = stdout()
+    with reported_errors():
+        db = open_database(ctx, migrated=False)
+        db.upgrade()
+        db.dispose()
+    out.print(Text(f"✓ 数据库结构已是最新 · schema is current: {shown_url(db.url)}"))
+
+
+# -- regions --------------------------------------------------------------------------------------
+
+
+def _caps(policy: RegionPolicy) -> str:
+    per_payer = policy.max_beneficiaries_per_payer or "–"
+    per_beneficiary = policy.max_payers_per_beneficiary or "–"
+    return f"{per_payer} / {per_beneficiary}"
+
+
+@app.command()
+def regions() -> None:
+    """列出已加载的地区政策（并校验政策文件）· List the region policies (validating their files)."""
+    out = stdout()
+    with reported_errors():
+        book = load_policies()
+    table = Table(title="地区政策 Region policies", title_justify="left", show_lines=True, pad_edge=False)
+    table.add_column("地区 Region", no_wrap=True)
+    table.add_column("前缀 Prefixes")
+    table.add_column("模式 Model")
+    table.add_column("范围 Scope")
+    table.add_column("上限 Caps", justify="right")
+    table.add_column("等待 Wait", justify="right")
+    table.add_column("顺序 Order")
+    table.add_column("保留额 Reserve", justify="right")
+    table.add_column("用途 Uses")
+    for policy in book:
+        table.add_row(
+            f"{policy.name}\n{policy.name_en}",
+            " ".join(policy.applies_to),
+            policy.aid_model.value,
+            policy.geographic_scope.value,
+            _caps(policy),
+            f"{policy.rebind_wait_days} d",
+            policy.payer_order.value,
+            fen_to_yuan(policy.reserve_line_fen),
+            ", ".join(use.value for use in policy.uses_for_relatives),
+        )
+    out.print(table)
+    out.print(Text("上限 Caps：每名共济人可绑定人数 / 每名使用人可有共济人数（– 不限）。保留额 Reserve 单位：元。\n"
+                   "Caps: beneficiaries per payer / payers per beneficiary (– no cap). Reserve line in yuan.",
+                   style="dim"))
+
+
+# -- ledger and bindings ----------------------------------------------------------------------------
+
+
+@app.command()
+def check(ctx: typer.Context) -> None:
+    """核对账本：借贷平衡、无负余额、余额等于分录之和 · Check the ledger."""
+    out = stdout()
+    with reported_errors():
+        db = open_database(ctx)
+        result = db.read(ledger.check)
+        db.dispose()
+    out.print(Text(f"全部账户合计 total of all accounts: {fen_to_yuan(result.total_fen)} 元 (must be 0.00)"))
+    out.print(Text(f"负余额个人账户 personal accounts below zero: {len(result.negative_accounts)}"))
+    out.print(Text(f"余额与分录不符 balances not equal to their postings: {len(result.balance_mismatches)}"))
+    out.print(Text(f"不平衡分录 unbalanced entries: {len(result.unbalanced_entries)}"))
+    if not result.ok:
+        for account_id, stored, summed in result.balance_mismatches[:20]:
+            out.print(Text(f"  account {account_id}: stored {fen_to_yuan(stored)}, postings {fen_to_yuan(summed)}"))
+        for entry_id, total in result.unbalanced_entries[:20]:
+            out.print(Text(f"  entry {entry_id}: sums to {fen_to_yuan(total)}"))
+        raise fail("✗ 账本检查未通过 · ledger check FAILED")
+    out.print(Text("✓ 账本检查通过 · ledger check ok", style="green"))
+
+
+@app.command("close-expired")
+def close_expired(ctx: typer.Context) -> None:
+    """结束已过终止日期的绑定（D-3）· End the bindings whose end date has passed (D-3)."""
+    out = stdout()
+    with reported_errors():
+        env = Env()
+        db = open_database(ctx)
+        count = db.run(lambda session: authorizations.close_expired(session, env))
+        db.dispose()
+    out.print(Text(f"{count} 条绑定到期结束 · {count} binding(s) past their end date closed ({env.today()})"))
+
+
+# -- demo -----------------------------------------------------------------------------------------
+
+
+def _remove_sqlite_file(path: Path) -> None:
+    """Delete an earlier demo database (and its WAL files), but never a file that is not a SQLite database."""
+    if path.is_dir():
+        raise fail(f"{path} 是一个文件夹 · is a folder; give a file name for the demo database", EXIT_REFUSED)
+    if path.exists() and path.stat().st_size > 0:
+        with path.open("rb") as file:
+            if file.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
+                raise fail(f"{path} 不是 SQLite 数据库，不会覆盖 · is not a SQLite database; not overwriting it",
+                           EXIT_REFUSED)
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+@app.command()
+def demo(
+    database: Annotated[Path, typer.Option("--database", help="SQLite file to create (overwritten)")] = Path(
+        "gongji-demo.sqlite3"),
+    seed: Annotated[int, typer.Option("--seed", help="seed of the synthetic population")] = 2025,
+    people: Annotated[int, typer.Option("--people", min=0, max=100_000,
+                                        help="about how many synthetic people to load")] = 600,
+) -> None:
+    """创建演示数据库并讲述共济规则的故事 · Build a demo database and tell the story of the rules."""
+    out = stdout()
+    started = time.perf_counter()
+    with reported_errors():
+        _remove_sqlite_file(database)
+        db = Database(f"sqlite:///{database}")
+        db.upgrade()
+        clock = FixedClock.on(story.START)
+        env = Env(clock=clock, policies=load_policies())
+        out.print(Text(f"共济演示 Gongji demo · {database} · seed {seed} · {story.START}", style="bold"))
+        with out.status("载入合成人口 · loading the synthetic population …"):
+            population = load_population(db, env, seed=seed, people_count=people)
+        result = story.tell(db, env, clock, population, out)
+        db.dispose()
+    out.print()
+    out.print(Text(f"演示数据库 demo database: {database}  ({result.settlements} 笔故事结算 story settlements, "
+                   f"{time.perf_counter() - started:.1f} s)", style="dim"))
+    out.print(Text(f"浏览 Explore: GONGJI_DATABASE_URL=sqlite:///{database} gongji check", style="dim"))
+    if not result.ledger.ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
+if __name__ == "__main__":
+    app()
