@@ -287,6 +287,17 @@ CATALOGUE: dict[str, ErrorSpec] = {
         "代买药须登记代办人的姓名和身份证号码。",
         "A proxy purchase must record the agent's name and ID number.",
     ),
+    "ATTESTATION_NOT_OFFERED": ErrorSpec(
+        409,
+        "本地区（{region_name}）不办理书面承诺的一次性家庭成员记账，请先为亲属办理共济绑定。",
+        "This region ({region_name}) takes no paper attestation for a one-off payment; bind the relative first.",
+    ),
+    "ATTESTATION_UNSIGNED": ErrorSpec(
+        422,
+        "书面承诺须在处方背面注明双方卡号、关系、联系电话并由共济人签名；请补全后再结算。",
+        "A paper attestation needs both card numbers, the relationship, a phone number and the payer's signature "
+        "on the prescription; complete it and settle again.",
+    ),
     "IDEMPOTENCY_KEY_REUSED": ErrorSpec(
         409,
         "幂等键“{key}”已用于另一笔内容不同的业务。重试时请保持请求内容不变；新的业务请使用新的键。",

@@ -13,13 +13,14 @@ the current folder). Each command that writes is one transaction. Exit status:
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -30,7 +31,7 @@ from gongji.authorizations import service as authorizations
 from gongji.clock import FixedClock
 from gongji.db import Database
 from gongji.demo import story
-from gongji.demo.population import load_population
+from gongji.demo.population import DEFAULT_PEOPLE, load_population
 from gongji.env import Env
 from gongji.errors import GongjiError
 from gongji.ledger import service as ledger
@@ -50,7 +51,6 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="数据库结构 · Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-
 
 
 def stdout() -> Console:
@@ -99,17 +99,23 @@ def reported_errors() -> Iterator[None]:
     except SQLAlchemyError as error:
         cause = getattr(error, "orig", None) or error
         raise fail(f"数据库错误 · database error: {type(cause).__name__}: {cause}".splitlines()[0]) from None
-    except ValueError as error:  # e.g. a database URL of an unsupported kind
-        raise fail(f"{error}", EXIT_REFUSED) from None
 
 
 def shown_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def connect(url: str | None) -> Database:
+    """A :class:`Database`, or a message naming the kinds of URL that work."""
+    try:
+        return Database(url)
+    except ValueError as error:  # a URL of an unsupported kind
+        raise fail(f"{error}", EXIT_REFUSED) from None
+
+
 def open_database(ctx: typer.Context, *, migrated: bool = True) -> Database:
     """The database of ``--database-url`` / ``GONGJI_DATABASE_URL``; refuse to work on an unmigrated one."""
-    db = Database(ctx.obj.database_url if ctx.obj else None)
+    db = connect(ctx.obj.database_url if ctx.obj else None)
     if migrated and not db.is_current():
         raise fail(f"数据库结构不是最新版本，请先运行 gongji db upgrade。\n"
                    f"The database schema is not current ({shown_url(db.url)}): run `gongji db upgrade` first.")
@@ -139,38 +145,47 @@ def _caps(policy: RegionPolicy) -> str:
     return f"{per_payer} / {per_beneficiary}"
 
 
+#: The rows of `gongji regions`: a label and how to show the setting of one policy.
+POLICY_ROWS: tuple[tuple[str, Callable[[RegionPolicy], str]], ...] = (
+    ("前缀 Prefixes", lambda p: " ".join(p.applies_to)),
+    ("模式 Model", lambda p: p.aid_model.value),
+    ("范围 Scope", lambda p: p.geographic_scope.value),
+    ("上限 Caps", _caps),
+    ("等待 Wait", lambda p: f"{p.rebind_wait_days} d"),
+    ("顺序 Order", lambda p: p.payer_order.value),
+    ("保留 Reserve", lambda p: fen_to_yuan(p.reserve_line_fen)),
+)
+
+
 @app.command()
 def regions() -> None:
     """列出已加载的地区政策（并校验政策文件）· List the region policies (validating their files)."""
     out = stdout()
     with reported_errors():
         book = load_policies()
-    table = Table(title="地区政策 Region policies", title_justify="left", show_lines=True, pad_edge=False)
-    table.add_column("地区 Region", no_wrap=True)
-    table.add_column("前缀 Prefixes")
-    table.add_column("模式 Model")
-    table.add_column("范围 Scope")
-    table.add_column("上限 Caps", justify="right")
-    table.add_column("等待 Wait", justify="right")
-    table.add_column("顺序 Order")
-    table.add_column("保留额 Reserve", justify="right")
-    table.add_column("用途 Uses")
-    for policy in book:
-        table.add_row(
-            f"{policy.name}\n{policy.name_en}",
-            " ".join(policy.applies_to),
-            policy.aid_model.value,
-            policy.geographic_scope.value,
-            _caps(policy),
-            f"{policy.rebind_wait_days} d",
-            policy.payer_order.value,
-            fen_to_yuan(policy.reserve_line_fen),
-            ", ".join(use.value for use in policy.uses_for_relatives),
-        )
+    policies = sorted(book, key=lambda policy: not policy.is_default)  # the national default first
+    table = Table(title="地区政策 Region policies", title_justify="left", box=box.SIMPLE_HEAD, show_edge=False,
+                  padding=(0, 1, 0, 0))
+    table.add_column("", no_wrap=True)
+    for policy in policies:
+        header = f"{policy.name}\n" + policy.name_en.replace(" ", "\n")
+        table.add_column(header, no_wrap=True, min_width=max(len(word) for word in policy.name_en.split()))
+    for label, show in POLICY_ROWS:
+        table.add_row(label, *(show(policy) for policy in policies))
     out.print(table)
-    out.print(Text("上限 Caps：每名共济人可绑定人数 / 每名使用人可有共济人数（– 不限）。保留额 Reserve 单位：元。\n"
-                   "Caps: beneficiaries per payer / payers per beneficiary (– no cap). Reserve line in yuan.",
-                   style="dim"))
+    out.print()
+    uses = Table(title="共济资金用途 Uses for relatives", title_justify="left", box=None, show_header=False,
+                 padding=(0, 2, 0, 0))
+    uses.add_column(no_wrap=True)
+    uses.add_column()
+    for policy in policies:
+        uses.add_row(f"{policy.name} {policy.name_en}", ", ".join(use.value for use in policy.uses_for_relatives))
+    out.print(uses)
+    out.print()
+    out.print(Text("上限 Caps：每名共济人可绑定人数 / 每名使用人可有共济人数（– 不限）。等待 Wait：解绑后再绑定的天数。"
+                   "保留 Reserve：保留额度（元）。\n"
+                   "Caps: beneficiaries per payer / payers per beneficiary (– no cap). Wait: days before binding "
+                   "again. Reserve line in yuan.", style="dim"))
 
 
 # -- ledger and bindings ----------------------------------------------------------------------------
@@ -231,14 +246,14 @@ def demo(
         "gongji-demo.sqlite3"),
     seed: Annotated[int, typer.Option("--seed", help="seed of the synthetic population")] = 2025,
     people: Annotated[int, typer.Option("--people", min=0, max=100_000,
-                                        help="about how many synthetic people to load")] = 600,
+                                        help="about how many synthetic people to load")] = DEFAULT_PEOPLE,
 ) -> None:
     """创建演示数据库并讲述共济规则的故事 · Build a demo database and tell the story of the rules."""
     out = stdout()
     started = time.perf_counter()
     with reported_errors():
         _remove_sqlite_file(database)
-        db = Database(f"sqlite:///{database}")
+        db = connect(f"sqlite:///{database}")
         db.upgrade()
         clock = FixedClock.on(story.START)
         env = Env(clock=clock, policies=load_policies())

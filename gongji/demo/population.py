@@ -31,6 +31,8 @@ from gongji.transfers import service as transfers
 
 #: The staff member who registers the synthetic population.
 LOADER = Actor.staff("DEMO-LOADER")
+#: How many synthetic people the demo loads unless told otherwise (about 12 ms each through the services).
+DEFAULT_PEOPLE = 600
 
 #: The seed regions' cities (rules.md): code, name, and how often a household lives there.
 CITIES: dict[str, tuple[str, int]] = {
@@ -297,7 +299,7 @@ def make_household(rng: random.Random, region_code: str, today: date) -> Househo
         born = _birth(rng, first, min(wife_born.year + 38, today.year), today)
         sex = rng.choice("MF")
         add(surname=family_name, sex=sex, role="son" if sex == "M" else "daughter", employee_chance=0.7,
-                    birth_date=born)
+            birth_date=born)
         if sex == "M" and _age(born, today) >= 26 and rng.random() < 0.4:
             grandchild_sex = rng.choice("MF")
             add(surname=family_name, sex=grandchild_sex, role="grandson" if grandchild_sex == "M" else "granddaughter",
@@ -311,8 +313,8 @@ def make_household(rng: random.Random, region_code: str, today: date) -> Househo
 def register_people(session: Session, env: Env, specs: Sequence[PersonSpec]) -> list[Member]:
     """Register identified people (:meth:`Registry.identify`) and credit their opening balances.
 
-    The opening balances are one balanced ledger entry per region (from the region's credits account),
-    not one credit per person: a few thousand people load in seconds.
+    The opening balances are posted as one balanced ledger entry per region and call (from the region's
+    credits account) rather than one credit per person, which keeps loading fast.
     """
     members = []
     opening: dict[str, list[ledger.Leg]] = {}
@@ -426,9 +428,9 @@ def _chunks(items: list[Household], size: int) -> Iterator[list[Household]]:
         yield items[start:start + size]
 
 
-def load_population(db: Database, env: Env, *, seed: int = 2025, people_count: int = 2000,
+def load_population(db: Database, env: Env, *, seed: int = 2025, people_count: int = DEFAULT_PEOPLE,
                     chunk_size: int = 100) -> Population:
-    """Make up about ``people_count`` people in households and register them, a few hundred households a transaction."""
+    """Make up about ``people_count`` people in households and register them, ``chunk_size`` households a transaction."""
     rng = random.Random(seed)
     today = env.today()
     codes = list(CITIES)

@@ -55,6 +55,7 @@ def _spec(name: str, sex: str, born: str, region: str, scheme: str, *, current: 
                       current_fen=current, prior_fen=prior, retired=retired, contribution_base_fen=base)
 
 
+#: The two schemes, short for the table below.
 E, R = "employee", "resident"
 
 CAST: dict[str, PersonSpec] = {
@@ -154,6 +155,15 @@ class Narrator:
             lines.append(Text(f"  {skipped.reason_en}", style="dim"))
         self._entry("", *lines)
 
+    def rows(self, rows: Sequence[Sequence[str]]) -> None:
+        """A small table without borders; the last column (an amount) aligned right."""
+        table = Table(box=None, show_header=False, padding=(0, 1), pad_edge=False)
+        for index in range(len(rows[0]) if rows else 0):
+            table.add_column(justify="right" if index == len(rows[0]) - 1 else "left")
+        for row in rows:
+            table.add_row(*row)
+        self._entry("", table)
+
     def refund(self, result: settlement.RefundResult) -> None:
         lines = []
         for line in result.lines:
@@ -171,8 +181,9 @@ def print_population(console: Console, population: Population) -> None:
     table.add_column("统筹区\nRegion", no_wrap=True)
     for header in ("参保人\nPeople", "职工\nEmployees", "退休\nRetired", "居民\nResidents", "定点机构\nInstitutions"):
         table.add_column(header, justify="right")
+    everyone = population.people
     for code, (name, _weight) in CITIES.items():
-        members = [m for m in population.people if m.region_code == code]
+        members = [m for m in everyone if m.region_code == code]
         employees = [m for m in members if m.is_employee]
         table.add_row(f"{code} {name}", str(len(members)), str(len(employees)),
                       str(sum(m.retired for m in employees)), str(len(members) - len(employees)),
@@ -241,6 +252,7 @@ class Story:
 
     def settle(self, patient: str, amount_fen: int, use: Use, institution_code: str,
                **options: Any) -> settlement.SettlementResult:
+        """Settle a bill of a cast member and print who paid what."""
         self.settlements += 1
         key = f"story-{self.settlements}"
         result = self.run(lambda s, env: settlement.settle(
@@ -252,6 +264,7 @@ class Story:
     # -- the story ------------------------------------------------------------------------------
 
     def tell(self) -> StoryResult:
+        """Register the cast, run the chapters, and end with the ledger check."""
         registry = self.population.registry
         specs = {key: registry.identify(spec) for key, spec in CAST.items()}
         members = self.run(lambda s, env: register_people(s, env, list(specs.values())))
@@ -268,16 +281,16 @@ class Story:
         wang, mother = c["wang"], c["wang_mother"]
         hospital = self.population.hospital("230100")
         say.chapter(1, "黑龙江 · 哈尔滨", "Heilongjiang · Harbin")
-        say.step(f"{wang.name}（哈尔滨职工，余额 {yuan(self.total('wang'))}）在线为齐齐哈尔的母亲{mother.name}"
+        say.step(f"{wang.name}（哈尔滨职工，余额 {yuan(self.total('wang'))}）在线为\n齐齐哈尔的母亲{mother.name}"
                  "办理共济绑定，未勾选同意授权协议。",
                  f"{wang.name} (Harbin employee) binds his mother in Qiqihar online, without accepting the agreement.",
                  ["HLJ-7", "N-7"])
         self.refusal("CONSENT_REQUIRED", self.bind("wang", "wang_mother", Relationship.PARENT, agreement=False))
-        say.step("阅读并同意协议后重新提交：开始日期今天，终止日期不填（长期有效）。",
+        say.step("阅读并同意协议后重新提交：\n开始日期今天，终止日期不填（长期有效）。",
                  "He accepts the agreement and submits again: starting today, no end date.", ["HLJ-6", "N-7", "N-6"])
         mother_binding = self.run(self.bind("wang", "wang_mother", Relationship.PARENT)).id
         version = self.env.policy(wang.region_code).agreement_version
-        say.ok(f"绑定 #{mother_binding} 生效，协议版本 {version} 与同意时间已留存；母亲在齐齐哈尔参保，同省即可",
+        say.ok(f"绑定 #{mother_binding} 生效，协议版本 {version} 与同意时间已留存；\n母亲在齐齐哈尔参保，同省即可",
                f"binding #{mother_binding} active; agreement {version} kept; same province suffices")
 
         sister = c["wang_sister"]
@@ -294,8 +307,8 @@ class Story:
                   ("wang_grandson", Relationship.GRANDCHILD), ("wang_daughters_child", Relationship.DAUGHTERS_CHILD)]
         for key, relationship in others:
             self.run(self.bind("wang", key, relationship))
-        listed = "、".join(f"{c[key].name}（{relationship.zh}）" for key, relationship in others)
-        say.step(f"再逐一添加：{listed}。共绑定 10 人。",
+        listed = [f"{c[key].name}（{relationship.zh}）" for key, relationship in others]
+        say.step(f"再逐一添加：{'、'.join(listed[:3])}、\n{'、'.join(listed[3:6])}、\n{'、'.join(listed[6:])}。共绑定 10 人。",
                  "He adds eight more close relatives one by one: 10 bound in all.", ["HLJ-6", "N-2", "HLJ-5"])
         grandmother = c["wang_grandmother"]
         say.step(f"第 11 人：外祖母{grandmother.name}。", "An 11th: his maternal grandmother.", ["HLJ-1"])
@@ -307,17 +320,17 @@ class Story:
         self.refusal("TOO_MANY_PAYERS", self.bind("wang_father", "wang_mother", Relationship.SPOUSE))
 
         wife = c["wang_wife"]
-        say.step(f"妻子{wife.name}在{hospital.name}门诊结算，个人负担 3500.00 元；她本人账户只有 "
+        say.step(f"妻子{wife.name}在{hospital.name}门诊结算，个人负担 3500.00 元；\n她本人账户只有 "
                  f"{yuan(self.total('wang_wife'))}。",
                  f"His wife settles an outpatient bill of 3500.00 yuan at {hospital.code}; her own account "
                  "holds little.", ["N-10", "D-1"])
         self.settle("wang_wife", 350_000, Use.OUTPATIENT, hospital.code)
-        say.note("本人账户先付；共济人付剩余部分（当年账户先于历年账户）；仍不足的现金支付",
+        say.note("本人账户先付；共济人付剩余部分（当年账户先于历年账户）；\n仍不足的现金支付",
                  "own account first, then the payer (current-year before prior-years funds), then cash")
 
         self.go_to(date(2025, 3, 10))
         self.run(lambda s, env: people.credit(s, env, id_number=wang.id_number, amount_fen=16_000, actor=COUNTER))
-        say.step(f"{wang.name}的 3 月个人账户划入 160.00 元。随后他在授权记录页解除了与母亲的绑定。",
+        say.step(f"{wang.name}的 3 月个人账户划入 160.00 元。\n随后他在授权记录页解除了与母亲的绑定。",
                  "His monthly credit of 160.00 yuan arrives. He then unbinds his mother on the records page.",
                  ["HLJ-8"])
         self.run(lambda s, env: authorizations.unbind(s, env, binding_id=mother_binding, actor=wang.actor))
@@ -329,7 +342,7 @@ class Story:
 
         self.go_to(date(2025, 4, 9))
         expired = self.run(authorizations.close_expired)
-        say.step(f"系统日终处理：{expired} 条绑定到期自动结束（妹妹的绑定止于 3 月 31 日）。",
+        say.step(f"系统日终处理：{expired} 条绑定到期自动结束\n（妹妹的绑定止于 3 月 31 日）。",
                  f"Nightly job: {expired} binding(s) past their end date ended by themselves (his sister's, "
                  "to 31 March).", ["D-3"])
         say.step("满 30 天，再次绑定母亲。", "Thirty days on, he binds his mother again.", ["HLJ-2"])
@@ -338,9 +351,8 @@ class Story:
         payments = self.db.read(lambda s: records.payments_as_payer(s, person_id=wang.id))
         say.step(f"{wang.name}查询共济支付记录（对方身份证号已脱敏）：", "He looks up what his account paid for relatives:",
                  ["N-9"])
-        for item in payments.items:
-            say.note(f"{item.on} {item.patient_name} {item.patient_id_number} {item.institution_name} "
-                     f"{Fund(item.fund).zh} {fen_to_yuan(item.amount_fen)}", f"{Use(item.use).en}")
+        say.rows([(str(item.on), item.patient_name, item.patient_id_number, Use(item.use).zh, Fund(item.fund).zh,
+                   fen_to_yuan(item.amount_fen)) for item in payments.items])
 
     def zhengzhou(self) -> None:
         c, say = self.cast, self.say
@@ -348,7 +360,7 @@ class Story:
         hospital, pharmacy = self.population.hospital("410100"), self.population.pharmacy("410100")
         self.go_to(date(2025, 4, 10))
         say.chapter(2, "河南 · 郑州", "Henan · Zhengzhou")
-        say.step(f"{chen.name}在“河南医保”小程序建立共济家庭“陈家”，添加妻子{wife.name}、父亲{father.name}、"
+        say.step(f"{chen.name}在“河南医保”小程序建立共济家庭“陈家”，\n添加妻子{wife.name}、父亲{father.name}、"
                  f"女儿{daughter.name}为成员。",
                  f"{chen.name} creates the family '陈家' in the Henan mini-program and adds his wife, father and "
                  "daughter.", ["HN-1"])
@@ -372,22 +384,22 @@ class Story:
         self.run(self.bind("chen", "chen_father", Relationship.PARENT, actor=online, documents=proof))
         self.run(self.bind("chen_wife", "chen_daughter", Relationship.CHILD, documents=proof,
                            actor=Actor.person(wife.id, Channel.ALIPAY)))
-        say.step(f"上传户口簿后，{chen.name}绑定女儿和父亲；{wife.name}也绑定女儿。女儿有两名共济人，两人余额都是 "
+        say.step(f"上传户口簿后，{chen.name}绑定女儿和父亲；{wife.name}也绑定女儿。\n女儿有两名共济人，两人余额都是 "
                  f"{yuan(self.total('chen'))}。",
                  "With the household register uploaded, he binds his daughter and father, and his wife binds "
                  "their daughter too: two payers with equal balances.", ["HN-1", "HN-3"])
 
         self.go_to(date(2025, 4, 11))
-        say.step(f"女儿在{hospital.name}门诊自付 600.00 元（城乡居民医保，无个人账户）。",
+        say.step(f"女儿在{hospital.name}门诊自付 600.00 元\n（城乡居民医保，无个人账户）。",
                  "The daughter (resident insurance, no account) pays 600.00 yuan for outpatient care.", ["HN-4"])
         self.settle("chen_daughter", 60_000, Use.OUTPATIENT, hospital.code)
-        say.note("余额相同，按姓名拼音排序：陈 (chen) 先于 刘 (liu)；若按 Unicode 码位，“刘” U+5218 反而在前",
+        say.note("余额相同，按姓名拼音排序：陈 (chen) 先于 刘 (liu)；\n若按 Unicode 码位，“刘” U+5218 反而在前",
                  "equal balances: name order by pinyin, Chen before Liu (by code point 刘 would come first)")
         say.step(f"父亲{father.name}门诊自付 300.00 元，只有{chen.name}为他共济。",
                  "The father pays 300.00 yuan; only his son pays for him.", ["N-10"])
         bill = self.settle("chen_father", 30_000, Use.OUTPATIENT, hospital.code)
         self.go_to(date(2025, 4, 12))
-        say.step(f"女儿在{pharmacy.name}购药 300.00 元：现在{wife.name}余额较多，由她先付。",
+        say.step(f"女儿在{pharmacy.name}购药 300.00 元：\n现在{wife.name}余额较多，由她先付。",
                  "The daughter buys drugs for 300.00 yuan: now her mother has the larger balance and pays.",
                  ["HN-4", "HN-8"])
         self.settle("chen_daughter", 30_000, Use.PHARMACY, pharmacy.code)
@@ -395,7 +407,7 @@ class Story:
         self.go_to(date(2025, 4, 15))
         self.run(lambda s, env: people.change_status(s, env, id_number=chen.id_number, status="suspended",
                                                      actor=COUNTER))
-        say.step(f"{chen.name}换工作，单位暂停缴费（参保状态：暂停）。女儿门诊自付 1800.00 元。",
+        say.step(f"{chen.name}换工作，单位暂停缴费（参保状态：暂停）。\n女儿门诊自付 1800.00 元。",
                  "He changes jobs and his contributions pause (suspended). The daughter's next bill: 1800.00 yuan.",
                  ["HN-2", "N-10"])
         self.settle("chen_daughter", 180_000, Use.OUTPATIENT, hospital.code)
@@ -405,17 +417,17 @@ class Story:
                                                      actor=COUNTER))
         ended = self.run(lambda s, env: authorizations.remove_member(
             s, env, family_id=family_id, member_id_number=father.id_number, actor=online))
-        say.step(f"缴费恢复正常。父亲回老家由弟弟照顾，{chen.name}将其移出家庭，{ended} 条绑定随之解除。",
+        say.step(f"缴费恢复正常。父亲回老家由弟弟照顾，\n{chen.name}将其移出家庭，{ended} 条绑定随之解除。",
                  f"Contributions are back to normal. His father moves to his brother's; {chen.name} removes him from "
                  f"the family, and {ended} binding ends with it.", ["HN-7"])
         before = self.total("chen")
-        say.step("医院撤销父亲 4 月 11 日的结算（检查未做），退费 300.00 元。",
+        say.step("医院撤销父亲 4 月 11 日的结算（检查未做），\n退费 300.00 元。",
                  "The hospital cancels the father's settlement of 11 April and refunds 300.00 yuan.", ["HN-5", "NI-5"])
         refund = self.run(lambda s, env: settlement.cancel(
             s, env, institution_code=hospital.code, settlement_id=bill.settlement_id, idempotency_key="story-refund-1",
             reason="检查未做"))
         say.refund(refund)
-        say.note(f"绑定已解除，钱仍退回原共济人：{chen.name}余额 {yuan(before)} → {yuan(self.total('chen'))}",
+        say.note(f"绑定已解除，钱仍退回原共济人：\n{chen.name}余额 {yuan(before)} → {yuan(self.total('chen'))}",
                  "the binding has ended, yet the money goes back to the payer who paid")
 
     def shenzhen(self) -> None:
@@ -425,13 +437,13 @@ class Story:
         reserve = self.env.policy(zhang.region_code).reserve_line_fen
         self.go_to(date(2025, 4, 22))
         say.chapter(3, "深圳", "Shenzhen")
-        say.step(f"{zhang.name}（余额 {yuan(self.total('zhang'))}）在医院医保办刷卡，输入女儿{child.name}的卡号，"
+        say.step(f"{zhang.name}（余额 {yuan(self.total('zhang'))}）在医院医保办刷卡，\n输入女儿{child.name}的卡号，"
                  "办理关联。",
                  "He swipes his card at the hospital insurance office and enters his daughter's card number.",
                  ["SZ-2", "SZ-4", "N-8"])
         self.run(self.bind("zhang", "zhang_child", Relationship.CHILD,
                            actor=Actor.staff("SZ-HOSP-01", Channel.HOSPITAL_OFFICE)))
-        say.step(f"{child.name}接种疫苗，自付 500.00 元。只有高于保留额度 {yuan(reserve)} 的部分可以共济："
+        say.step(f"{child.name}接种疫苗，自付 500.00 元。\n只有高于保留额度 {yuan(reserve)}的部分可以共济："
                  f"可用 {yuan(self.total('zhang') - reserve)}。",
                  f"Vaccination, 500.00 yuan. Only the balance above {fen_to_yuan(reserve)} yuan pays for relatives.",
                  ["SZ-1", "SZ-3"])
@@ -461,7 +473,7 @@ class Story:
                 idempotency_key=key, actor=Actor.person(payer.id, Channel.ALIPAY))
 
         prior = self.db.read(lambda s: people.balances(s, zhou.id)).prior_years_fen
-        say.step(f"改用历年资金划转：阅读须知、同意承诺，系统读出历年余额 {yuan(prior)}；他输入 10000.00 元。",
+        say.step(f"改用历年资金划转：阅读须知、同意承诺，系统读出历年余额 {yuan(prior)}；\n他输入 10000.00 元。",
                  "He uses a transfer instead: accepts the commitment, sees his prior-years balance, enters 10000.00.",
                  ["HZ-4", "HZ-2"])
         self.refusal("INSUFFICIENT_PRIOR_YEARS", transfer(zhou, 1_000_000, "story-hz-0"))
@@ -473,7 +485,7 @@ class Story:
         say.ok(f"{daughter.name}历年账户 {yuan(balances.prior_years_fen)}，短信通知划转成功",
                f"her prior-years funds now {fen_to_yuan(balances.prior_years_fen)} yuan; an SMS confirms")
         self.go_to(date(2025, 5, 6))
-        say.step(f"{daughter.name}住院自付 4000.00 元，刷自己的医保卡：钱已归她所有。",
+        say.step(f"{daughter.name}住院自付 4000.00 元，刷自己的医保卡：\n钱已归她所有。",
                  "She pays a 4000.00 yuan inpatient bill with her own card: the money is hers now.",
                  ["HZ-1", "N-4", "D-1"])
         self.settle("zhou_daughter", 400_000, Use.INPATIENT, hospital.code,
@@ -486,14 +498,14 @@ class Story:
         self.go_to(date(2025, 5, 12))
         say.chapter(5, "内蒙古 · 乌兰察布", "Inner Mongolia · Ulanqab")
         say.step(f"{son.name}（余额 {yuan(self.total('ma_son'))}）和{daughter.name}（余额 "
-                 f"{yuan(self.total('ma_daughter'))}）为母亲{gao.name}绑定，约定扣款顺位：儿子第一、女儿第二。",
+                 f"{yuan(self.total('ma_daughter'))}）\n为母亲{gao.name}绑定，约定扣款顺位：儿子第一、女儿第二。",
                  "Son and daughter bind their mother and fix the order: the son first, the daughter second.",
                  ["WL-1", "D-2"])
         self.run(self.bind("ma_son", "gao", Relationship.PARENT, priority=1))
         self.run(self.bind("ma_daughter", "gao", Relationship.PARENT, priority=2))
         self.run(lambda s, env: people.change_status(s, env, id_number=son.id_number, status="suspended",
                                                      actor=COUNTER))
-        say.step(f"{son.name}的单位停缴，参保状态为暂停。乌兰察布规定账户余额仍可使用（河南则不可，见第2章）。",
+        say.step(f"{son.name}的单位停缴，参保状态为暂停。\n乌兰察布规定账户余额仍可使用（河南则不可，见第2章）。",
                  "The son's contributions lapse (suspended). Here his balance may still pay (not so in Henan).",
                  ["WL-5", "HN-2"])
         self.go_to(date(2025, 5, 13))
@@ -503,7 +515,7 @@ class Story:
         say.note("顺位第一的儿子先付完，再由女儿支付——尽管女儿余额更多",
                  "the first in the fixed order pays first, though the daughter has more")
         self.go_to(date(2025, 5, 20))
-        say.step(f"{daughter.name}到{pharmacy.name}代母亲买药 86.50 元，先递上自己的医保卡。",
+        say.step(f"{daughter.name}到{pharmacy.name}代母亲买药 86.50 元，\n先递上自己的医保卡。",
                  "The daughter buys drugs for her mother (86.50 yuan) and hands over her own card.", ["N-4", "WL-3"])
         agent = settlement.Agent(daughter.name, daughter.id_number)
         self.refusal("CARD_NOT_PATIENTS", lambda s, env: settlement.settle(
@@ -521,7 +533,7 @@ class Story:
         say = self.say
         say.chapter(6, "账本核对", "Ledger check")
         result = self.db.read(ledger.check)
-        say.step("全部分录借贷相加为零，个人账户无负余额，每个余额等于其分录之和？",
+        say.step("全部分录借贷相加为零，个人账户无负余额，\n每个余额等于其分录之和？",
                  "Do all postings sum to zero, no personal balance below zero, every balance equal to its postings?",
                  ["N-3"])
         if result.ok:

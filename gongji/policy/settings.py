@@ -89,7 +89,10 @@ class RegionPolicy(BaseModel):
     suspended_beneficiary_may_use: bool = Field(False, description="HN-2")
     payer_needs_balance_to_bind: bool = Field(False, description="HLJ-4")
 
-    family_required: bool = Field(False, description="HN-1: bind only members of the payer's family")
+    family_required: bool = Field(False, description="HN-1: bind only members of one family")
+    paper_attestation: bool = Field(
+        False, description="SZ-5: before a link exists, a signed paper attestation allows a one-off payment"
+    )
     proof_documents: ProofPolicy = ProofPolicy.OPTIONAL
     counter_documents: list[DocumentKind] = Field(
         default_factory=lambda: [DocumentKind.ID_CARD, DocumentKind.COMMITMENT_LETTER],

@@ -32,6 +32,10 @@ class Settlement(Base):
     cert_no: Mapped[str | None] = mapped_column(String(50))
     agent_name: Mapped[str | None] = mapped_column(String(50))
     agent_id_number: Mapped[str | None] = mapped_column(String(18))
+    # SZ-5: a one-off payment by a relative before any binding, attested on paper at the institution.
+    attested_payer_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    attestation_relationship: Mapped[str | None] = mapped_column(String(30))
+    attestation_phone: Mapped[str | None] = mapped_column(String(20))
     idempotency_key: Mapped[str] = mapped_column(String(100))
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
 
@@ -49,7 +53,11 @@ class Settlement(Base):
 
 
 class SettlementPart(Base):
-    """One account's payment toward a settlement. ``seq`` is the order of payment (own account first)."""
+    """One account's payment toward a settlement. ``seq`` is the order of payment (own account first).
+
+    ``binding_id`` names the binding a relative paid through; it is empty for the patient's own account
+    and for a payer attested on paper (SZ-5).
+    """
 
     __tablename__ = "settlement_parts"
 

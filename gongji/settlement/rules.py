@@ -33,7 +33,7 @@ class PayerCandidate:
     """A payer bound to the patient, with the facts the order and the amounts depend on."""
 
     payer_id: int
-    binding_id: int
+    binding_id: int | None  # None: a one-off payer attested on paper (SZ-5)
     name: str
     name_sort_key: str
     id_number: str
@@ -115,13 +115,14 @@ def _by_balance_then_name(candidate: PayerCandidate) -> tuple:
 
 
 def order_payers(candidates: Sequence[PayerCandidate], order: PayerOrder) -> list[PayerCandidate]:
+    """Bound payers in the region's order; a payer attested on paper for this bill only (SZ-5) comes last."""
     if order is PayerOrder.PRIORITY:
         # D-2: priority 1 first; payers without one come after, among themselves by HN-4.
         return sorted(
             candidates,
-            key=lambda c: (c.priority is None, c.priority or 0, *_by_balance_then_name(c)),
+            key=lambda c: (c.binding_id is None, c.priority is None, c.priority or 0, *_by_balance_then_name(c)),
         )
-    return sorted(candidates, key=_by_balance_then_name)
+    return sorted(candidates, key=lambda c: (c.binding_id is None, *_by_balance_then_name(c)))
 
 
 def _spend(remaining: int, limit: int, funds: Sequence[FundBalance], allowed: frozenset[Fund], payer_id: int,

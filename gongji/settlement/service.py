@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from gongji import idempotency
 from gongji.actors import Actor
+from gongji.authorizations import rules as binding_rules
 from gongji.authorizations import service as authorizations
 from gongji.authorizations.service import party
 from gongji.env import Env
@@ -32,7 +33,7 @@ from gongji.people.ids import mask, parse_id_number
 from gongji.people.models import Person
 from gongji.settlement import rules
 from gongji.settlement.models import Refund, RefundPart, Settlement, SettlementPart
-from gongji.terms import INSTITUTION_USES, Fund, InstitutionKind, Status, Use, parse_enum
+from gongji.terms import INSTITUTION_USES, Fund, InstitutionKind, Relationship, Status, Use, parse_enum
 
 CERT_TYPES = {"e_voucher", "id_card", "insurance_card"}
 
@@ -54,6 +55,17 @@ class Agent:
 
 
 @dataclass(frozen=True)
+class Attestation:
+    """SZ-5: before a binding exists, the payer attests on the prescription: his card, the relationship, a phone
+    number and his signature. The institution records it and the payer's account pays once."""
+
+    payer_id_number: str
+    relationship: str
+    phone: str
+    signed: bool
+
+
+@dataclass(frozen=True)
 class PaymentLine:
     payer_id: int
     payer_name: str
@@ -67,7 +79,7 @@ class PaymentLine:
 class SkippedPayer:
     payer_id: int
     payer_name: str
-    binding_id: int
+    binding_id: int | None  # None: a payer attested on paper (SZ-5)
     reason: str
 
     @property
@@ -122,6 +134,15 @@ class RefundResult:
     settlement_status: str
     settlement_refunded_fen: int
     replayed: bool = False
+
+
+@dataclass(frozen=True)
+class _OneOff:
+    """Stands in for a binding when a payer pays once on a paper attestation (SZ-5); comes after bound payers."""
+
+    payer_id: int
+    id: None = None
+    priority: None = None
 
 
 @dataclass
@@ -195,7 +216,27 @@ def _funds(accounts: list[Account], balances: dict[int, int] | None = None) -> t
     )
 
 
-def _gather(session: Session, env: Env, institution: Institution, patient: Person, use: Use) -> _Facts:
+def _check_attestation(session: Session, env: Env, patient: Person, attestation: Attestation) -> Person:
+    """SZ-5: only where the region takes paper attestations; signed; a close relative the region allows."""
+    policy = env.policy(people.enrollment_of(patient).region_code)
+    if not policy.paper_attestation:
+        raise GongjiError("ATTESTATION_NOT_OFFERED", region_name=policy.name)
+    if attestation.signed is not True or not attestation.phone:
+        raise GongjiError("ATTESTATION_UNSIGNED")
+    people.check_phone(attestation.phone)
+    relationship = parse_enum(Relationship, attestation.relationship, field="attestation.relationship",
+                              error="UNKNOWN_RELATIONSHIP")
+    payer = people.find(session, attestation.payer_id_number)
+    payer_party, patient_party = party(payer), party(patient)
+    binding_rules.check_not_self(payer_party, patient_party)
+    payer_policy = env.policy(payer_party.region_code)
+    binding_rules.check_relationship_allowed(relationship, payer_policy)
+    binding_rules.check_relationship_plausible(relationship, payer_party, patient_party)
+    return payer
+
+
+def _gather(session: Session, env: Env, institution: Institution, patient: Person, use: Use,
+            attested_payer: Person | None = None) -> _Facts:
     """Load the patient's own funds and every payer bound to him today, with why some may not pay."""
     today = env.today()
     facts = _Facts(institution=institution, patient=patient, use=use)
@@ -204,7 +245,9 @@ def _gather(session: Session, env: Env, institution: Institution, patient: Perso
     patient_policy = env.policy(patient_party.region_code)
     own = list(session.execute(select(Account).where(Account.person_id == patient.id).order_by(Account.id)).scalars())
     facts.own_funds = list(_funds(own))
-    bindings = authorizations.active_payer_bindings(session, beneficiary_id=patient.id, on=today)
+    bindings: list[Any] = list(authorizations.active_payer_bindings(session, beneficiary_id=patient.id, on=today))
+    if attested_payer is not None and attested_payer.id not in {b.payer_id for b in bindings}:
+        bindings.append(_OneOff(payer_id=attested_payer.id))
     if not bindings:
         return facts
     payer_ids = [b.payer_id for b in bindings]
@@ -256,19 +299,19 @@ def _plan(facts: _Facts, env: Env, amount_fen: int) -> tuple[rules.Plan, list[Sk
     ordered = rules.order_payers(facts.candidates, policy.payer_order)  # with the balances as locked
     plan = rules.allocate(amount_fen=amount_fen, patient_id=facts.patient.id, own_funds=facts.own_funds,
                           payers=ordered)
-    paying = {p.binding_id for p in plan.parts if p.binding_id is not None}
+    paying = {p.payer_id for p in plan.parts}
     skipped = list(facts.skipped)
     for candidate in ordered:
-        if candidate.binding_id in paying:
+        if candidate.payer_id in paying:
             continue
         reason = "no_balance" if candidate.available_fen == 0 else "not_needed"
         skipped.append(SkippedPayer(candidate.payer_id, candidate.name, candidate.binding_id, reason))
     return plan, skipped
 
 
-def _lines(plan_parts, names: dict[int, str]) -> tuple[PaymentLine, ...]:
+def _lines(plan_parts, names: dict[int, str], patient_id: int) -> tuple[PaymentLine, ...]:
     return tuple(
-        PaymentLine(payer_id=p.payer_id, payer_name=names.get(p.payer_id, ""), is_own=p.binding_id is None,
+        PaymentLine(payer_id=p.payer_id, payer_name=names.get(p.payer_id, ""), is_own=p.payer_id == patient_id,
                     fund=Fund(p.fund), amount_fen=p.amount_fen, binding_id=p.binding_id)
         for p in plan_parts
     )
@@ -288,7 +331,7 @@ def quote(session: Session, env: Env, *, institution_code: str, patient_id_numbe
     return SettlementResult(
         settlement_id=None, institution_code=institution.code, patient_id=patient.id, patient_name=patient.name,
         use=use_, amount_fen=amount_fen, own_fen=plan.own_fen, mutual_aid_fen=plan.mutual_aid_fen,
-        cash_fen=plan.cash_fen, lines=_lines(plan.parts, facts.names), skipped=tuple(skipped),
+        cash_fen=plan.cash_fen, lines=_lines(plan.parts, facts.names, patient.id), skipped=tuple(skipped),
     )
 
 
@@ -303,22 +346,26 @@ def settle(
     idempotency_key: str,
     cert: Certificate | None = None,
     agent: Agent | None = None,
+    attestation: Attestation | None = None,
 ) -> SettlementResult:
-    """Settle the personal-borne part of a bill (N-3, N-4, N-10, HN-2, HN-4, WL-1, SZ-1)."""
+    """Settle the personal-borne part of a bill (N-3, N-4, N-10, HN-2, HN-4, WL-1, SZ-1, SZ-5)."""
     key = idempotency.check_key(idempotency_key)
     institution, patient, use_ = _prepare(session, env, institution_code=institution_code,
                                           patient_id_number=patient_id_number, amount_fen=amount_fen, use=use,
                                           cert=cert)
     agent = _check_agent(agent, env.today())
+    attested_payer = _check_attestation(session, env, patient, attestation) if attestation else None
     scope = f"settlement:{institution.code}"
     content = {"patient": patient.id_number, "amount_fen": amount_fen, "use": use_.value,
                "cert": [cert.type, cert.number] if cert else None,
-               "agent": [agent.name, agent.id_number] if agent else None}
+               "agent": [agent.name, agent.id_number] if agent else None,
+               "attestation": [attested_payer.id_number, attestation.relationship, attestation.phone]
+               if attestation and attested_payer else None}
     earlier = idempotency.find(session, scope=scope, key=key, content=content)
     if earlier is not None:
         return result_of(session, earlier.result_id, replayed=True)
 
-    facts = _gather(session, env, institution, patient, use_)
+    facts = _gather(session, env, institution, patient, use_, attested_payer)
     payer_accounts = [f.account_id for c in facts.candidates for f in c.funds]
     balances = ledger.lock(session, [f.account_id for f in facts.own_funds] + payer_accounts)
     _with_balances(facts, balances)
@@ -332,6 +379,9 @@ def settle(
         refunded_fen=0, cash_refunded_fen=0, status="settled", settled_at=now, settled_on=today,
         cert_type=cert.type if cert else None, cert_no=cert.number if cert else None,
         agent_name=agent.name if agent else None, agent_id_number=agent.id_number if agent else None,
+        attested_payer_id=attested_payer.id if attested_payer else None,
+        attestation_relationship=attestation.relationship if attestation else None,
+        attestation_phone=attestation.phone if attestation else None,
         idempotency_key=key,
     )
     session.add(settlement)
@@ -357,17 +407,18 @@ def settle(
                        "cash_fen": plan.cash_fen, "agent": bool(agent)})
     by_payer: dict[int, int] = {}
     for part in plan.parts:
-        if part.binding_id is not None:
+        if part.payer_id != patient.id:
             by_payer[part.payer_id] = by_payer.get(part.payer_id, 0) + part.amount_fen
     for payer_id, amount in by_payer.items():
         record_event(session, env, kind="mutual_aid.paid", actor=actor, subject_type="settlement",
                      subject_id=settlement.id, concerns=[payer_id, patient.id],
-                     data={"payer_id": payer_id, "patient_id": patient.id, "amount_fen": amount})
+                     data={"payer_id": payer_id, "patient_id": patient.id, "amount_fen": amount,
+                           "attested": attested_payer is not None and payer_id == attested_payer.id})
     session.flush()
     return SettlementResult(
         settlement_id=settlement.id, institution_code=institution.code, patient_id=patient.id,
         patient_name=patient.name, use=use_, amount_fen=amount_fen, own_fen=plan.own_fen,
-        mutual_aid_fen=plan.mutual_aid_fen, cash_fen=plan.cash_fen, lines=_lines(plan.parts, facts.names),
+        mutual_aid_fen=plan.mutual_aid_fen, cash_fen=plan.cash_fen, lines=_lines(plan.parts, facts.names, patient.id),
         skipped=tuple(skipped), settled_at=now, status=settlement.status,
     )
 
@@ -389,7 +440,7 @@ def result_of(session: Session, settlement_id: int, *, replayed: bool = False) -
         settlement_id=settlement.id, institution_code=institution.code, patient_id=settlement.patient_id,
         patient_name=names[settlement.patient_id], use=Use(settlement.use), amount_fen=settlement.amount_fen,
         own_fen=settlement.own_fen, mutual_aid_fen=settlement.mutual_aid_fen, cash_fen=settlement.cash_fen,
-        lines=_lines(settlement.parts, names), settled_at=settlement.settled_at, status=settlement.status,
+        lines=_lines(settlement.parts, names, settlement.patient_id), settled_at=settlement.settled_at, status=settlement.status,
         refunded_fen=settlement.refunded_fen, replayed=replayed,
     )
 
@@ -489,7 +540,7 @@ def refund_result_of(session: Session, refund_id: int, *, replayed: bool = False
     names = dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(ids))).all()) if ids else {}
     lines = tuple(
         RefundLine(payer_id=parts[rp.settlement_part_id].payer_id, payer_name=names[parts[rp.settlement_part_id].payer_id],
-                   is_own=parts[rp.settlement_part_id].binding_id is None, fund=Fund(parts[rp.settlement_part_id].fund),
+                   is_own=parts[rp.settlement_part_id].payer_id == settlement.patient_id, fund=Fund(parts[rp.settlement_part_id].fund),
                    amount_fen=rp.amount_fen)
         for rp in row.parts
     )

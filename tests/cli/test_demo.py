@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import typer
+from rich.cells import cell_len
 from typer.testing import CliRunner, Result
 
 from gongji.cli.main import app, reported_errors
@@ -148,18 +149,35 @@ def test_check_needs_a_migrated_database_and_db_upgrade_migrates_it(tmp_path):
     assert "ledger check ok" in after.stdout
 
 
+def table_cell(output: str, row: str, column: str) -> str:
+    """The text of a table cell: in the line starting with ``row``, below the header ``column``."""
+    lines = output.splitlines()
+    header = next(line for line in lines if column in line)
+    start = cell_len(header[:header.index(column)])
+    line = next(line for line in lines if line.startswith(row))
+    position = 0
+    for index, char in enumerate(line):
+        if position >= start:
+            return line[index:].split("  ")[0].strip()
+        position += cell_len(char)
+    return ""
+
+
 def test_regions_lists_the_six_policies_with_their_settings():
     """HLJ-1, HLJ-2, HLJ-3 (caps 10 / 1, 30-day wait), SZ-1 (reserve 4200.00), HZ-1 (transfer), WL-1 (priority)."""
     result = invoke("regions")
     assert result.exit_code == 0, result.output
     for name in ("全国默认", "黑龙江省", "河南省", "深圳市", "杭州市", "乌兰察布市"):
         assert name in result.stdout
-    rows = {line.split("│")[1].strip(): line for line in result.stdout.splitlines()
-            if line.startswith("│") and line.split("│")[1].strip()}
-    assert "10 / 1" in rows["黑龙江省"] and "30 d" in rows["黑龙江省"]
-    assert "4200.00" in rows["深圳市"]
-    assert "transfer" in rows["杭州市"]
-    assert "priority" in rows["乌兰察布市"]
+    out = result.stdout
+    assert table_cell(out, "上限 Caps", "黑龙江省") == "10 / 1"
+    assert table_cell(out, "等待 Wait", "黑龙江省") == "30 d"
+    assert table_cell(out, "上限 Caps", "河南省") == "– / –"
+    assert table_cell(out, "保留 Reserve", "深圳市") == "4200.00"
+    assert table_cell(out, "模式 Model", "杭州市") == "transfer"
+    assert table_cell(out, "顺序 Order", "乌兰察布市") == "priority"
+    assert table_cell(out, "前缀 Prefixes", "全国默认") == "*"
+    assert re.search(r"深圳市 Shenzhen\s+outpatient, inpatient, supplementary, vaccination", out)
 
 
 @pytest.mark.parametrize(

@@ -424,3 +424,68 @@ def test_terminated_patient_cannot_settle(world):
                                                   actor=Actor.staff("T1")))
     refused(lambda: world.settle(patient, 100), "NOT_ENROLLED")
     assert world.total(patient) == 10_000
+
+
+# -- SZ-5: paper attestation, N-11: 亲情账户 is not mutual aid, HN-9: no cross-province bindings -------------
+
+
+def attest(payer, relationship="parent", signed=True, phone="13800138000"):
+    return settlement.Attestation(payer_id_number=payer.id_number, relationship=relationship, phone=phone,
+                                  signed=signed)
+
+
+def test_sz_5_paper_attestation_pays_once_without_a_binding(world):
+    """SZ-5: before a link exists, a signed attestation on the prescription lets the relative's account pay once."""
+    world.institution("H44030100001", city="shenzhen")
+    son = world.person("陈志强", city="shenzhen", born=ADULT, current_fen=500_000)
+    mother = world.person("陈母", city="shenzhen", born=ELDER, sex="F", scheme="resident")
+    result = world.settle(mother, 50_000, institution="H44030100001", attestation=attest(son))
+    assert result.mutual_aid_fen == 50_000 and result.lines[0].binding_id is None
+    assert not result.lines[0].is_own
+    row = world.db.read(lambda s: s.get(Settlement, result.settlement_id))
+    assert (row.attested_payer_id, row.attestation_relationship, row.attestation_phone) == (
+        son.id, "parent", "13800138000")
+    # One-off: the next bill without an attestation is not paid by him.
+    assert world.settle(mother, 1_000, institution="H44030100001").mutual_aid_fen == 0
+    # SZ-1 still holds for an attested payment: only the balance above 4,200 yuan.
+    big = world.settle(mother, 900_000, institution="H44030100001", attestation=attest(son))
+    assert big.mutual_aid_fen == 450_000 - 420_000
+
+
+def test_sz_5_attestation_is_refused_unsigned_or_where_the_region_takes_none(world):
+    """SZ-5: an attestation must be signed; regions without the setting refuse it (binding first)."""
+    world.institution("H44030100001", city="shenzhen")
+    world.institution()
+    son = world.person("陈志强", city="shenzhen", born=ADULT, current_fen=500_000)
+    mother = world.person("陈母", city="shenzhen", born=ELDER, sex="F", scheme="resident")
+    refused(lambda: world.settle(mother, 100, institution="H44030100001", attestation=attest(son, signed=False)),
+            "ATTESTATION_UNSIGNED")
+    refused(lambda: world.settle(mother, 100, institution="H44030100001",
+                                 attestation=attest(son, "sibling")), "RELATIONSHIP_NOT_ALLOWED")
+    harbin_son = world.person("李强", born=ADULT, current_fen=500_000)
+    harbin_mother = world.person("李母", born=ELDER, sex="F", scheme="resident")
+    refused(lambda: world.settle(harbin_mother, 100, attestation=attest(harbin_son)),
+            "ATTESTATION_NOT_OFFERED")
+    assert world.total(son) == 500_000 and world.total(harbin_son) == 500_000
+    assert count_settlements(world) == 0
+
+
+def test_n_11_a_relatives_voucher_on_ones_phone_spends_only_the_patients_own_money(world):
+    """N-11: 亲情账户 shows the relative's own voucher; it spends the patient's entitlements, not the phone owner's."""
+    world.institution()
+    daughter = world.person("王女", born=ADULT, sex="F", current_fen=80_000)  # holds her father's voucher
+    father = world.person("王父", born=ELDER, current_fen=3_000, card_no="HLJ300001")
+    result = world.settle(father, 5_000, cert=settlement.Certificate("e_voucher", "EV-FATHER-0001"))
+    assert (result.own_fen, result.mutual_aid_fen, result.cash_fen) == (3_000, 0, 2_000)
+    assert world.total(daughter) == 80_000
+    # Only a binding (mutual aid) makes her account pay.
+    world.bind(daughter, father, "parent")
+    assert world.settle(father, 1_000).mutual_aid_fen == 1_000
+
+
+def test_hn_9_cross_province_aid_is_not_a_binding(world):
+    """HN-9, N-6: relatives in another province are reached by the wallet's transfers, never by a binding."""
+    henan_payer = world.person("河南父", city="zhengzhou", born=ADULT, current_fen=10_000)
+    harbin_child = world.person("哈尔滨子", born=CHILD, scheme="resident")
+    refused(lambda: world.bind(henan_payer, harbin_child, "child",
+                               documents=[{"kind": "household_register", "file_ref": "f.pdf"}]), "OUT_OF_SCOPE")

@@ -150,6 +150,9 @@ def upgrade() -> None:
     sa.Column('cert_no', sa.String(length=50), nullable=True),
     sa.Column('agent_name', sa.String(length=50), nullable=True),
     sa.Column('agent_id_number', sa.String(length=18), nullable=True),
+    sa.Column('attested_payer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('attestation_relationship', sa.String(length=30), nullable=True),
+    sa.Column('attestation_phone', sa.String(length=20), nullable=True),
     sa.Column('idempotency_key', sa.String(length=100), nullable=False),
     sa.Column('entry_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.CheckConstraint("status IN ('settled', 'partially_refunded', 'refunded')", name=op.f('ck_settlements_status')),
@@ -159,6 +162,7 @@ def upgrade() -> None:
     sa.CheckConstraint('own_fen >= 0 AND mutual_aid_fen >= 0 AND cash_fen >= 0', name=op.f('ck_settlements_parts_not_negative')),
     sa.CheckConstraint('refunded_fen >= 0 AND refunded_fen <= amount_fen', name=op.f('ck_settlements_refund_within_paid')),
     sa.ForeignKeyConstraint(['entry_id'], ['ledger_entries.id'], name=op.f('fk_settlements_entry_id_ledger_entries')),
+    sa.ForeignKeyConstraint(['attested_payer_id'], ['people.id'], name=op.f('fk_settlements_attested_payer_id_people')),
     sa.ForeignKeyConstraint(['institution_id'], ['institutions.id'], name=op.f('fk_settlements_institution_id_institutions')),
     sa.ForeignKeyConstraint(['patient_id'], ['people.id'], name=op.f('fk_settlements_patient_id_people')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_settlements'))
