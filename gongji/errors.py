@@ -221,6 +221,11 @@ CATALOGUE: dict[str, ErrorSpec] = {
         "This region asks for proof of the relationship (e.g. marriage certificate, household register). Upload "
         "it and submit again.",
     ),
+    "COUNTER_DOCUMENTS_MISSING": ErrorSpec(
+        422,
+        "窗口办理须核验以下材料：{missing_zh}。请核验后勾选再提交。",
+        "At the counter these documents must be checked first: {missing_en}. Check them, tick them and submit again.",
+    ),
     "UNKNOWN_DOCUMENT_KIND": ErrorSpec(
         422,
         "证明材料类型“{value}”无法识别。可选：{allowed}。",

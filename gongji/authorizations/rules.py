@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from gongji.errors import GongjiError
 from gongji.people.ids import region_name
 from gongji.policy import AidModel, ProofPolicy, RegionPolicy
-from gongji.terms import Relationship, Scheme, Status
+from gongji.terms import DocumentKind, Relationship, Scheme, Status
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ class BindingRequest:
     priority: int | None
     agreement_version: str | None  # the version the payer accepted; None if not accepted
     document_count: int = 0
+    at_counter: bool = False  # staff handle it in person (N-8, WL-4)
+    checked_documents: frozenset[DocumentKind] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,16 @@ def check_proof(document_count: int, policy: RegionPolicy) -> None:
     """HN-3: some regions ask for proof of the relationship."""
     if policy.proof_documents is ProofPolicy.REQUIRED and document_count == 0:
         raise GongjiError("PROOF_REQUIRED")
+
+
+def check_counter_documents(at_counter: bool, checked: frozenset[DocumentKind], policy: RegionPolicy) -> None:
+    """N-8, HLJ-9, SZ-4, WL-4: at a counter, staff check every document of the region's list before binding."""
+    if not at_counter:
+        return
+    missing = [kind for kind in policy.counter_documents if kind not in checked]
+    if missing:
+        raise GongjiError("COUNTER_DOCUMENTS_MISSING", missing_zh="、".join(k.zh for k in missing),
+                          missing_en=", ".join(k.en for k in missing))
 
 
 def check_enrolled(party: Party) -> None:
@@ -223,6 +235,7 @@ def check_binding(
     check_relationship_plausible(request.relationship, payer, beneficiary)
     check_consent(request.agreement_version, policy)
     check_proof(request.document_count, policy)
+    check_counter_documents(request.at_counter, request.checked_documents, policy)
     check_enrolled(payer)
     check_payer_scheme(payer)
     check_enrolled(beneficiary)

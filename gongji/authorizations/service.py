@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from gongji.actors import Actor
@@ -15,10 +15,14 @@ from gongji.authorizations import rules
 from gongji.authorizations.models import Binding, BindingDocument, Family, FamilyMember
 from gongji.env import Env
 from gongji.errors import GongjiError
+from gongji.events.models import Event
 from gongji.events.service import record as record_event
 from gongji.people import service as people
 from gongji.people.models import Person
-from gongji.terms import DocumentKind, EndReason, Relationship, Scheme, Status, parse_enum
+from gongji.terms import Channel, DocumentKind, EndReason, Relationship, Scheme, Status, parse_enum
+
+#: Where staff handle a person's request face to face and check documents (N-8, SZ-4).
+COUNTER_CHANNELS = frozenset({Channel.COUNTER, Channel.HOSPITAL_OFFICE})
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,8 @@ def bind(
     request = rules.BindingRequest(
         relationship=relationship_, start_on=start, end_on=end, priority=priority,
         agreement_version=agreement_version, document_count=len(docs),
+        at_counter=actor.is_staff and actor.channel in COUNTER_CHANNELS,
+        checked_documents=frozenset(DocumentKind(d.kind) for d in docs),
     )
     rules.check_binding(payer=payer_party, beneficiary=beneficiary_party, request=request, situation=situation,
                         policy=policy, today=today)
@@ -179,7 +185,8 @@ def unbind(session: Session, env: Env, *, binding_id: int, actor: Actor, note: s
     session.refresh(binding)
     today = env.today()
     if not rules.is_open(end_on=binding.end_on, ended_on=binding.ended_on, today=today):
-        ended_on = binding.ended_on or binding.end_on
+        # D-3: an expired binding has ended on the day after its end date, whether or not the expiry job has run.
+        ended_on = binding.ended_on or binding.end_on + timedelta(days=1)
         raise GongjiError("BINDING_ENDED", ended_on=ended_on.isoformat())
     if actor.is_person(binding.payer_id):
         reason = EndReason.BY_PAYER
@@ -195,8 +202,24 @@ def unbind(session: Session, env: Env, *, binding_id: int, actor: Actor, note: s
 
 
 def close_expired(session: Session, env: Env) -> int:
-    """D-3: bindings whose end date has passed end by themselves, with reason ``expired``. Set-based; safe to rerun."""
+    """D-3: bindings whose end date has passed end by themselves, with reason ``expired``. Set-based; safe to rerun.
+
+    Each one gets a ``binding.ended`` event like any other ending, written in the same transaction.
+    """
     today = env.today()
+    expired = session.execute(
+        select(Binding.id, Binding.payer_id, Binding.beneficiary_id)
+        .where(Binding.ended_on.is_(None), Binding.end_on < today)
+    ).all()
+    if not expired:
+        return 0
+    actor = Actor.system("expiry")
+    session.execute(insert(Event), [
+        {"at": env.now(), "kind": "binding.ended", "actor_kind": actor.kind.value, "actor_id": actor.id,
+         "channel": actor.channel.value, "subject_type": "binding", "subject_id": row.id,
+         "concerns": sorted({row.payer_id, row.beneficiary_id}), "data": {"reason": EndReason.EXPIRED.value}}
+        for row in expired
+    ])
     day_after_end = (
         Binding.end_on + 1 if session.get_bind().dialect.name == "postgresql" else func.date(Binding.end_on, "+1 day")
     )

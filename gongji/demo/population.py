@@ -31,8 +31,8 @@ from gongji.transfers import service as transfers
 
 #: The staff member who registers the synthetic population.
 LOADER = Actor.staff("DEMO-LOADER")
-#: How many synthetic people the demo loads unless told otherwise (about 12 ms each through the services).
-DEFAULT_PEOPLE = 600
+#: How many synthetic people the demo loads unless told otherwise (some 7 to 12 ms each through the services).
+DEFAULT_PEOPLE = 1000
 
 #: The seed regions' cities (rules.md): code, name, and how often a household lives there.
 CITIES: dict[str, tuple[str, int]] = {

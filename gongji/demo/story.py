@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from gongji.actors import Actor
 from gongji.authorizations import service as authorizations
+from gongji.authorizations.service import Document
 from gongji.clock import FixedClock, today
 from gongji.db import Database
 from gongji.demo.population import CITIES, Member, PersonSpec, Population, register_people
@@ -351,8 +352,8 @@ class Story:
         payments = self.db.read(lambda s: records.payments_as_payer(s, person_id=wang.id))
         say.step(f"{wang.name}查询共济支付记录（对方身份证号已脱敏）：", "He looks up what his account paid for relatives:",
                  ["N-9"])
-        say.rows([(str(item.on), item.patient_name, item.patient_id_number, Use(item.use).zh, Fund(item.fund).zh,
-                   fen_to_yuan(item.amount_fen)) for item in payments.items])
+        say.rows([(str(item.on), item.other_name, item.other_id_number, Use(item.use).zh,
+                   Fund(item.fund).zh if item.fund else "", fen_to_yuan(item.amount_fen)) for item in payments.items])
 
     def zhengzhou(self) -> None:
         c, say = self.cast, self.say
@@ -439,10 +440,12 @@ class Story:
         say.chapter(3, "深圳", "Shenzhen")
         say.step(f"{zhang.name}（余额 {yuan(self.total('zhang'))}）在医院医保办刷卡，\n输入女儿{child.name}的卡号，"
                  "办理关联。",
-                 "He swipes his card at the hospital insurance office and enters his daughter's card number.",
+                 "He swipes his card at the hospital insurance office and enters his daughter's card number; "
+                 "staff check his social security card and ID card.",
                  ["SZ-2", "SZ-4", "N-8"])
+        checked = [Document(kind.value) for kind in self.env.policy(zhang.region_code).counter_documents]
         self.run(self.bind("zhang", "zhang_child", Relationship.CHILD,
-                           actor=Actor.staff("SZ-HOSP-01", Channel.HOSPITAL_OFFICE)))
+                           actor=Actor.staff("SZ-HOSP-01", Channel.HOSPITAL_OFFICE), documents=checked))
         say.step(f"{child.name}接种疫苗，自付 500.00 元。\n只有高于保留额度 {yuan(reserve)}的部分可以共济："
                  f"可用 {yuan(self.total('zhang') - reserve)}。",
                  f"Vaccination, 500.00 yuan. Only the balance above {fen_to_yuan(reserve)} yuan pays for relatives.",

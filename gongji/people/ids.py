@@ -94,8 +94,9 @@ def compose_id_number(region_code: str, birth_date: date, sequence: int, sex: st
 
 def issuing_region(region_code: str, birth_date: date) -> str:
     """A division code that was in use in the birth year, for a synthetic ID number of someone enrolled in
-    ``region_code``: the code itself, else its city's, else the province capital's (codes change over time;
-    Ulanqab's 150900 exists only since 2003, its people born earlier carry 152600)."""
+    ``region_code``: the code itself, else its city's, else the province capital's. Codes change over time:
+    Ulanqab's 150900 exists only since 2003, so a synthetic Ulanqab enrollee born earlier gets Hohhot's 150100
+    (a real one would carry the old league's 152600)."""
     for code in (region_code, region_code[:4] + "00", region_code[:2] + "0100", "110100"):
         try:
             ric.get_birth_place(f"{code}{birth_date:%Y%m%d}0000")

@@ -17,7 +17,7 @@ class Person(Base):
     id_number: Mapped[str] = mapped_column(String(18), unique=True)
     name: Mapped[str] = mapped_column(String(50))
     #: Pinyin of the name, for HN-4's "sorts first" in the order people expect (李 before 张).
-    name_sort_key: Mapped[str] = mapped_column(String(300))
+    name_sort_key: Mapped[str] = mapped_column(String(400))  # 50 syllables of up to 8 characters
     birth_date: Mapped[date] = mapped_column(Date)
     sex: Mapped[str] = mapped_column(String(1))
     phone: Mapped[str | None] = mapped_column(String(20))

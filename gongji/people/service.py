@@ -92,6 +92,9 @@ def register(
         require_fen(contribution_base_fen, field="contribution_base_fen", allow_zero=True)
     if session.execute(select(Person.id).where(Person.id_number == parsed.number)).first():
         raise GongjiError("PERSON_EXISTS", id_number=parsed.number)
+    if card_no and session.execute(select(Enrollment.person_id).where(Enrollment.card_no == card_no)).first():
+        raise GongjiError("INVALID_FIELD", field="card_no", reason_zh=f"社会保障卡号 {card_no} 已属于另一位参保人，请核对卡号",
+                          reason_en=f"the card number {card_no} belongs to another insured person; check the number")
     now = env.now()
     person = Person(
         id_number=parsed.number, name=name, name_sort_key=name_sort_key(name), birth_date=parsed.birth_date,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Generic, TypeVar
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from gongji.authorizations import rules as binding_rules
@@ -22,6 +22,7 @@ from gongji.ledger.models import Account, LedgerEntry, Posting
 from gongji.people.ids import mask
 from gongji.people.models import Person
 from gongji.settlement.models import Settlement, SettlementPart
+from gongji.transfers.models import ContributionPayment
 
 T = TypeVar("T")
 MAX_LIMIT = 200
@@ -127,53 +128,78 @@ def consumption_as_patient(session: Session, *, person_id: int, from_on: date | 
 
 @dataclass(frozen=True)
 class AidPayment:
-    """A payment from the payer's account for a relative, as the payer sees it."""
+    """Money one person's account paid for a relative (N-9): toward a bill, or a resident contribution (N-5).
 
-    settlement_id: int
+    ``other_*`` is the other side: the relative paid for (as payer) or the payer (as beneficiary), ID masked.
+    """
+
+    kind: str  # 'settlement' or 'resident_contribution'
+    settlement_id: int | None
     on: date
-    patient_name: str
-    patient_id_number: str  # masked
-    institution_name: str
+    other_name: str
+    other_id_number: str  # masked
+    institution_name: str | None  # None for a contribution
     use: str
-    fund: str
+    fund: str | None  # None for a contribution (it may draw on both funds)
     amount_fen: int
     refunded_fen: int
 
 
+def _aid_payments(session: Session, *, person_id: int, as_payer: bool, from_on: date | None, to_on: date | None,
+                  limit: int, offset: int) -> Page[AidPayment]:
+    other = aliased(Person)
+    if as_payer:
+        mine, theirs = SettlementPart.payer_id == person_id, Settlement.patient_id
+        c_mine, c_theirs = ContributionPayment.payer_id == person_id, ContributionPayment.beneficiary_id
+        not_self = Settlement.patient_id != person_id
+    else:
+        mine, theirs = Settlement.patient_id == person_id, SettlementPart.payer_id
+        c_mine, c_theirs = ContributionPayment.beneficiary_id == person_id, ContributionPayment.payer_id
+        not_self = SettlementPart.payer_id != person_id
+    bills = _dates(
+        select(literal("settlement").label("kind"), Settlement.id.label("settlement_id"),
+               Settlement.settled_on.label("on"), other.name.label("other_name"),
+               other.id_number.label("other_id_number"), Institution.name.label("institution_name"),
+               Settlement.use.label("use"), SettlementPart.fund.label("fund"),
+               SettlementPart.amount_fen.label("amount_fen"), SettlementPart.refunded_fen.label("refunded_fen"),
+               SettlementPart.id.label("seq"))
+        .join(Settlement, Settlement.id == SettlementPart.settlement_id)
+        .join(other, other.id == theirs)
+        .join(Institution, Institution.id == Settlement.institution_id)
+        .where(mine, not_self),
+        Settlement.settled_on, from_on, to_on,
+    )
+    other_c = aliased(Person)
+    contributions = _dates(
+        select(literal("resident_contribution").label("kind"), literal(None).label("settlement_id"),
+               ContributionPayment.on.label("on"), other_c.name.label("other_name"),
+               other_c.id_number.label("other_id_number"), literal(None).label("institution_name"),
+               literal("resident_contribution").label("use"), literal(None).label("fund"),
+               ContributionPayment.amount_fen.label("amount_fen"), literal(0).label("refunded_fen"),
+               ContributionPayment.id.label("seq"))
+        .join(other_c, other_c.id == c_theirs)
+        .where(c_mine),
+        ContributionPayment.on, from_on, to_on,
+    )
+    both = union_all(bills, contributions).subquery()
+    query = select(*[c for c in both.c if c.name != "seq"]).order_by(both.c.on.desc(), both.c.kind, both.c.seq.desc())
+    return _page(session, query, limit, offset,
+                 lambda r: AidPayment(r.kind, r.settlement_id, r.on, r.other_name, mask(r.other_id_number),
+                                      r.institution_name, r.use, r.fund, r.amount_fen, r.refunded_fen))
+
+
 def payments_as_payer(session: Session, *, person_id: int, from_on: date | None = None, to_on: date | None = None,
                       limit: int = 50, offset: int = 0) -> Page[AidPayment]:
-    """What the person's account paid for relatives (N-9), newest first."""
-    patient = aliased(Person)
-    query = (
-        select(Settlement.id, Settlement.settled_on, patient.name, patient.id_number, Institution.name, Settlement.use,
-               SettlementPart.fund, SettlementPart.amount_fen, SettlementPart.refunded_fen)
-        .join(Settlement, Settlement.id == SettlementPart.settlement_id)
-        .join(patient, patient.id == Settlement.patient_id)
-        .join(Institution, Institution.id == Settlement.institution_id)
-        .where(SettlementPart.payer_id == person_id, Settlement.patient_id != person_id)
-        .order_by(SettlementPart.id.desc())
-    )
-    query = _dates(query, Settlement.settled_on, from_on, to_on)
-    return _page(session, query, limit, offset,
-                 lambda r: AidPayment(r[0], r[1], r[2], mask(r[3]), *r[4:]))
+    """What the person's account paid for relatives (N-9): bills and resident contributions, newest first."""
+    return _aid_payments(session, person_id=person_id, as_payer=True, from_on=from_on, to_on=to_on, limit=limit,
+                         offset=offset)
 
 
 def paid_for_me(session: Session, *, person_id: int, from_on: date | None = None, to_on: date | None = None,
                 limit: int = 50, offset: int = 0) -> Page[AidPayment]:
-    """What relatives' accounts paid for the person (N-9): the same rows, seen from the beneficiary."""
-    payer = aliased(Person)
-    query = (
-        select(Settlement.id, Settlement.settled_on, payer.name, payer.id_number, Institution.name, Settlement.use,
-               SettlementPart.fund, SettlementPart.amount_fen, SettlementPart.refunded_fen)
-        .join(Settlement, Settlement.id == SettlementPart.settlement_id)
-        .join(payer, payer.id == SettlementPart.payer_id)
-        .join(Institution, Institution.id == Settlement.institution_id)
-        .where(Settlement.patient_id == person_id, SettlementPart.payer_id != person_id)
-        .order_by(SettlementPart.id.desc())
-    )
-    query = _dates(query, Settlement.settled_on, from_on, to_on)
-    return _page(session, query, limit, offset,
-                 lambda r: AidPayment(r[0], r[1], r[2], mask(r[3]), *r[4:]))
+    """What relatives' accounts paid for the person (N-9): the same payments, seen from the beneficiary."""
+    return _aid_payments(session, person_id=person_id, as_payer=False, from_on=from_on, to_on=to_on, limit=limit,
+                         offset=offset)
 
 
 # -- authorization records --------------------------------------------------------------------------

@@ -26,7 +26,7 @@ class Transfer(Base):
     operator_id: Mapped[str] = mapped_column(String(40))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     on: Mapped[date] = mapped_column(Date)
-    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"))
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
 
     __table_args__ = (CheckConstraint("amount_fen > 0", name="amount_positive"),)
 
@@ -45,7 +45,7 @@ class ContributionPayment(Base):
     channel: Mapped[str] = mapped_column(String(20))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     on: Mapped[date] = mapped_column(Date)
-    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"))
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
 
     __table_args__ = (
         CheckConstraint("amount_fen > 0", name="amount_positive"),

@@ -81,12 +81,12 @@ def transfer(
     row = Transfer(
         payer_id=payer.id, beneficiary_id=beneficiary.id, relationship=relationship_.value, amount_fen=amount_fen,
         region_code=payer_party.region_code, channel=actor.channel.value, agreement_version=policy.agreement_version,
-        agreement_accepted_at=now, operator_kind=actor.kind.value, operator_id=actor.id, at=now, on=today, entry_id=0,
+        agreement_accepted_at=now, operator_kind=actor.kind.value, operator_id=actor.id, at=now, on=today,
     )
-    row.entry_id = ledger.post(session, kind="transfer", at=now, on=today, ref_type="transfer", ref_id=None,
-                               legs=[ledger.Leg(source.id, -amount_fen), ledger.Leg(target.id, amount_fen)])
     session.add(row)
     session.flush()
+    row.entry_id = ledger.post(session, kind="transfer", at=now, on=today, ref_type="transfer", ref_id=row.id,
+                               legs=[ledger.Leg(source.id, -amount_fen), ledger.Leg(target.id, amount_fen)])
     idempotency.remember(session, scope=scope, key=key, content=content, result_type="transfer", result_id=row.id,
                          at=now)
     record_event(session, env, kind="transfer.made", actor=actor, subject_type="transfer", subject_id=row.id,
@@ -163,13 +163,13 @@ def pay_resident_contribution(
     now = env.now()
     fund_account = ledger.system_account(session, kind=ledger.RESIDENT_FUND, key=beneficiary_party.region_code,
                                          region_code=beneficiary_party.region_code, at=now)
-    entry_id = ledger.post(session, kind="resident_contribution", at=now, on=today, ref_type="contribution",
-                           legs=[ledger.Leg(p.account_id, -p.amount_fen) for p in plan.parts]
-                           + [ledger.Leg(fund_account, amount_fen)])
     row = ContributionPayment(payer_id=payer.id, beneficiary_id=beneficiary.id, binding_id=binding.id, year=year,
-                              amount_fen=amount_fen, channel=actor.channel.value, at=now, on=today, entry_id=entry_id)
+                              amount_fen=amount_fen, channel=actor.channel.value, at=now, on=today)
     session.add(row)
     session.flush()
+    row.entry_id = ledger.post(session, kind="resident_contribution", at=now, on=today, ref_type="contribution",
+                               ref_id=row.id, legs=[ledger.Leg(p.account_id, -p.amount_fen) for p in plan.parts]
+                               + [ledger.Leg(fund_account, amount_fen)])
     idempotency.remember(session, scope=scope, key=key, content=content, result_type="contribution",
                          result_id=row.id, at=now)
     record_event(session, env, kind="contribution.paid", actor=actor, subject_type="contribution", subject_id=row.id,

@@ -91,8 +91,6 @@ def test_registering_the_same_id_number_twice_is_refused(world):
     assert error.params["id_number"] == existing.id_number
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a card number already held by someone else is not checked; the "
-                                       "database's unique key fails and a raw IntegrityError escapes (after retries)")
 def test_card_number_of_someone_else_is_refused_with_a_stable_code(world):
     """N-4: a card belongs to one person; a second registration with it is refused by name, not by a crash."""
     world.person("张三", card_no="HLJ0001234")
@@ -102,10 +100,6 @@ def test_card_number_of_someone_else_is_refused_with_a_stable_code(world):
 
 def test_longest_allowed_name_is_stored(world, request):
     """A name check_name accepts (50 characters) must also fit the pinyin sort key (HN-4) on every database."""
-    if world.db.dialect == "postgresql":
-        request.applymarker(pytest.mark.xfail(
-            strict=True, reason="BUG: people.name_sort_key is VARCHAR(300) but the pinyin of a 50-character name "
-                                "can be 399 characters; PostgreSQL raises StringDataRightTruncation"))
     name = "庄爽双壮" * 12 + "庄双"
     assert len(name) == 50
     person = register(world, new_id(), name=name)()

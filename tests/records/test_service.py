@@ -141,7 +141,7 @@ def test_n_9_payments_as_payer_and_paid_for_me_are_the_same_rows_from_both_sides
     husband, wife, first, second, own = story
     as_payer = query(world, records.payments_as_payer, husband)
     assert as_payer.total == 2  # his own bill is not mutual aid
-    assert [(p.settlement_id, p.on, p.patient_name, p.patient_id_number, p.institution_name, p.use, p.fund,
+    assert [(p.settlement_id, p.on, p.other_name, p.other_id_number, p.institution_name, p.use, p.fund,
              p.amount_fen, p.refunded_fen) for p in as_payer.items] == [
         (second, D2, "王秀英", mask(wife.id_number), "老百姓大药房", "pharmacy", "current_year", 3_000, 0),
         (first, D1, "王秀英", mask(wife.id_number), "哈尔滨医科大学附属第一医院", "outpatient", "current_year",
@@ -149,7 +149,7 @@ def test_n_9_payments_as_payer_and_paid_for_me_are_the_same_rows_from_both_sides
     ]
     for_me = query(world, records.paid_for_me, wife)
     assert for_me.total == 2
-    assert [(p.settlement_id, p.patient_name, p.patient_id_number, p.amount_fen, p.refunded_fen)
+    assert [(p.settlement_id, p.other_name, p.other_id_number, p.amount_fen, p.refunded_fen)
             for p in for_me.items] == [
         (second, "张建国", mask(husband.id_number), 3_000, 0),
         (first, "张建国", mask(husband.id_number), 4_000, 4_000),
@@ -160,8 +160,8 @@ def test_n_9_payments_as_payer_and_paid_for_me_are_the_same_rows_from_both_sides
 
 def test_n_9_the_other_sides_id_number_is_masked(world, story):
     husband, wife, *_ = story
-    shown = [p.patient_id_number for p in query(world, records.payments_as_payer, husband).items]
-    shown += [p.patient_id_number for p in query(world, records.paid_for_me, wife).items]
+    shown = [p.other_id_number for p in query(world, records.payments_as_payer, husband).items]
+    shown += [p.other_id_number for p in query(world, records.paid_for_me, wife).items]
     for value, owner in zip(shown, [wife, wife, husband, husband], strict=True):
         assert value == owner.id_number[:4] + "*" * 10 + owner.id_number[-4:]
         assert value != owner.id_number
@@ -228,21 +228,19 @@ def test_hn_6_hn_5_henan_both_sides_see_consumption_and_changes_also_after_unbin
         (date(2025, 6, 5), "refund", 2_500, 6_500), (D1, "settlement", -6_000, 4_000),
         (D1, "credit", 10_000, 10_000)]
     [paid] = query(world, records.payments_as_payer, payer).items
-    assert (paid.patient_name, paid.amount_fen, paid.refunded_fen) == ("王小明", 6_000, 2_500)
-    assert paid.patient_id_number == mask(son.id_number)
+    assert (paid.other_name, paid.amount_fen, paid.refunded_fen) == ("王小明", 6_000, 2_500)
+    assert paid.other_id_number == mask(son.id_number)
     [consumed] = query(world, records.consumption_as_patient, son).items
     assert (consumed.mutual_aid_fen, consumed.refunded_fen, consumed.status) == (6_000, 2_500,
                                                                                  "partially_refunded")
     [received] = query(world, records.paid_for_me, son).items
-    assert (received.patient_name, received.patient_id_number) == ("王建军", mask(payer.id_number))
+    assert (received.other_name, received.other_id_number) == ("王建军", mask(payer.id_number))
     assert query(world, records.account_changes, son).total == 0  # a resident has no account
     [record] = world.db.read(lambda s: records.authorization_records(
         s, person_id=son.id, today=world.env.today())).items
     assert (record.state, record.end_reason, record.other_id_number) == ("ended", "by_payer", mask(payer.id_number))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a resident contribution paid for a relative (N-5) appears in no query "
-                                       "of the relative (N-9), and not in payments_as_payer either")
 def test_n_9_n_5_a_contribution_paid_for_a_relative_shows_on_both_sides(world):
     """N-9: payer and beneficiary can see what was paid; N-5: a resident contribution is such a payment."""
     from gongji.transfers import service as transfers
