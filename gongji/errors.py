@@ -10,11 +10,12 @@ Every refusal is a :class:`GongjiError` carrying
 A refused request changes nothing: services raise before they write, and the one place that
 commits (:meth:`gongji.db.Database.run`) rolls the whole transaction back on any error.
 
-The catalogue below is the single list of codes; ``docs/errors.md`` is generated from it.
+The catalogue below is the single list of codes. ``{amount:yuan}`` in a template shows fen as yuan.
 """
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 from typing import Any
 
@@ -321,21 +322,21 @@ CATALOGUE: dict[str, ErrorSpec] = {
     ),
     "REFUND_EXCEEDS_PAID": ErrorSpec(
         409,
-        "退费金额 {amount} 分超过可退金额 {refundable} 分（结算 {settlement_id}）。",
-        "The refund of {amount} fen exceeds the {refundable} fen that can still be refunded (settlement "
-        "{settlement_id}).",
+        "退费金额 {amount:yuan} 元超过可退金额 {refundable:yuan} 元（结算 {settlement_id}）。",
+        "The refund of {amount:yuan} yuan exceeds the {refundable:yuan} yuan that can still be refunded "
+        "(settlement {settlement_id}).",
     ),
     # ---- transfers and contributions -----------------------------------------------------------
     "INSUFFICIENT_PRIOR_YEARS": ErrorSpec(
         409,
-        "划转金额 {amount} 分超过 {name} 当前历年账户余额 {balance} 分。请减少金额。",
-        "The transfer of {amount} fen exceeds {name}'s current prior-years balance of {balance} fen. Lower the "
-        "amount.",
+        "划转金额 {amount:yuan} 元超过 {name} 当前历年账户余额 {balance:yuan} 元。请减少金额。",
+        "The transfer of {amount:yuan} yuan exceeds {name}'s current prior-years balance of {balance:yuan} yuan. "
+        "Lower the amount.",
     ),
     "INSUFFICIENT_BALANCE": ErrorSpec(
         409,
-        "{name} 可用于亲属的个人账户余额为 {available} 分，不足 {amount} 分。",
-        "{name} has {available} fen available for relatives, less than the {amount} fen needed.",
+        "{name} 可用于亲属的个人账户余额为 {available:yuan} 元，不足 {amount:yuan} 元。",
+        "{name} has {available:yuan} yuan available for relatives, less than the {amount:yuan} yuan needed.",
     ),
     "USE_NOT_ALLOWED": ErrorSpec(
         409,
@@ -360,6 +361,21 @@ CATALOGUE: dict[str, ErrorSpec] = {
 }
 
 
+class _MessageFormatter(string.Formatter):
+    """``{amount:yuan}`` shows an amount of fen as yuan (``1250`` → ``12.50``): people read yuan, params stay fen."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec == "yuan":
+            if isinstance(value, int) and not isinstance(value, bool):
+                sign = "-" if value < 0 else ""
+                return f"{sign}{abs(value) // 100}.{abs(value) % 100:02d}"
+            return str(value)
+        return super().format_field(value, format_spec)
+
+
+_FORMATTER = _MessageFormatter()
+
+
 class GongjiError(Exception):
     """A refusal with a stable code, an HTTP status and a bilingual message.
 
@@ -374,8 +390,8 @@ class GongjiError(Exception):
         self.code = code
         self.status = spec.status
         self.params = params
-        self.message_zh = spec.zh.format(**params)
-        self.message_en = spec.en.format(**params)
+        self.message_zh = _FORMATTER.format(spec.zh, **params)
+        self.message_en = _FORMATTER.format(spec.en, **params)
         super().__init__(f"{code}: {self.message_en}")
 
     def message(self, language: str = "zh") -> str:
