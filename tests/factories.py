@@ -7,10 +7,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import pytest
+from sqlalchemy import select
+
 from gongji.actors import Actor
 from gongji.authorizations import service as authorizations
 from gongji.db import Database
+from gongji.db.models import Base
 from gongji.env import Env
+from gongji.errors import GongjiError
 from gongji.institutions import service as institutions
 from gongji.people import service as people
 from gongji.people.ids import compose_id_number, issuing_region
@@ -115,3 +120,20 @@ class World:
     def total(self, person: Person) -> int:
         b = self.balances(person)
         return b.total_fen if b else 0
+
+
+def snapshot(world) -> dict[str, list[str]]:
+    """Every row of every table, to show that a refused request changed nothing."""
+    return world.db.read(lambda s: {
+        t.name: sorted(repr(tuple(row)) for row in s.execute(select(t))) for t in Base.metadata.sorted_tables
+    })
+
+
+def refused(world, thunk, code: str) -> GongjiError:
+    """Run ``thunk``, expect a refusal with ``code``, and check that no table changed."""
+    before = snapshot(world)
+    with pytest.raises(GongjiError) as info:
+        thunk()
+    assert info.value.code == code, info.value
+    assert snapshot(world) == before
+    return info.value

@@ -14,30 +14,11 @@ from sqlalchemy import select
 from gongji.authorizations import service as authorizations
 from gongji.authorizations.models import Binding, Family, FamilyMember
 from gongji.clock import CST
-from gongji.db.models import Base
-from gongji.errors import GongjiError
 from gongji.events.models import Event
-from tests.factories import STAFF
+from tests.factories import STAFF, refused
 
 NOW = datetime(2025, 6, 2, 10, tzinfo=CST)
 PROOF = [{"kind": "household_register", "file_ref": "upload/1.pdf"}]
-
-
-def snapshot(world) -> dict[str, list[str]]:
-    """Every row of every table, to show that a refused request changed nothing."""
-    return world.db.read(lambda s: {
-        t.name: sorted(repr(tuple(row)) for row in s.execute(select(t))) for t in Base.metadata.sorted_tables
-    })
-
-
-def refused(world, thunk, code: str) -> GongjiError:
-    """Run ``thunk``, expect a refusal with ``code``, and check that no table changed."""
-    before = snapshot(world)
-    with pytest.raises(GongjiError) as info:
-        thunk()
-    assert info.value.code == code, info.value
-    assert snapshot(world) == before
-    return info.value
 
 
 def create_family(world, householder, name: str = "王家", actor=None) -> int:

@@ -17,35 +17,16 @@ from gongji.authorizations import service as authorizations
 from gongji.authorizations.models import Binding, BindingDocument
 from gongji.authorizations.service import Document
 from gongji.clock import CST
-from gongji.db.models import Base
-from gongji.errors import GongjiError
 from gongji.events.models import Event
 from gongji.people import service as people
 from gongji.people.ids import compose_id_number, mask
 from gongji.records import service as records
 from gongji.terms import Channel
-from tests.factories import STAFF
+from tests.factories import STAFF, refused
 
 TODAY = date(2025, 6, 2)
 NOW = datetime(2025, 6, 2, 10, tzinfo=CST)
 HENAN_PROOF = [{"kind": "household_register", "file_ref": "upload/1.pdf"}]
-
-
-def snapshot(world) -> dict[str, list[str]]:
-    """Every row of every table, to show that a refused request changed nothing."""
-    return world.db.read(lambda s: {
-        t.name: sorted(repr(tuple(row)) for row in s.execute(select(t))) for t in Base.metadata.sorted_tables
-    })
-
-
-def refused(world, thunk, code: str) -> GongjiError:
-    """Run ``thunk``, expect a refusal with ``code``, and check that no table changed."""
-    before = snapshot(world)
-    with pytest.raises(GongjiError) as info:
-        thunk()
-    assert info.value.code == code, info.value
-    assert snapshot(world) == before
-    return info.value
 
 
 def binding(world, binding_id: int) -> Binding:

@@ -12,34 +12,15 @@ from sqlalchemy import select
 from stdnum.cn import ric
 
 from gongji.actors import Actor
-from gongji.db.models import Base
-from gongji.errors import GongjiError
 from gongji.events.models import Event
 from gongji.ledger import service as ledger
 from gongji.money import MAX_FEN
 from gongji.people import service as people
 from gongji.people.ids import compose_id_number
 from gongji.terms import Fund
-from tests.factories import CITY, STAFF
+from tests.factories import CITY, STAFF, refused
 
 HARBIN = CITY["harbin"]
-
-
-def snapshot(world) -> dict[str, list[str]]:
-    """Every row of every table, to show that a refused request changed nothing."""
-    return world.db.read(lambda s: {
-        t.name: sorted(repr(tuple(row)) for row in s.execute(select(t))) for t in Base.metadata.sorted_tables
-    })
-
-
-def refused(world, thunk, code: str) -> GongjiError:
-    """Run ``thunk``, expect a refusal with ``code``, and check that no table changed."""
-    before = snapshot(world)
-    with pytest.raises(GongjiError) as info:
-        thunk()
-    assert info.value.code == code, info.value
-    assert snapshot(world) == before
-    return info.value
 
 
 def register(world, id_number: str, *, name: str = "王芳", scheme: str = "employee", region_code: str = HARBIN,

@@ -9,33 +9,15 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import select
 
 from gongji.authorizations import service as authorizations
-from gongji.db.models import Base
-from gongji.errors import GongjiError
 from gongji.people.ids import mask
 from gongji.records import service as records
 from gongji.settlement import service as settlement
+from tests.factories import refused
 
 D1, D2, D3 = date(2025, 6, 2), date(2025, 6, 12), date(2025, 6, 22)
 HOSPITAL = "H23010100001"
-
-
-def snapshot(world) -> dict[str, list[str]]:
-    return world.db.read(lambda s: {
-        t.name: sorted(repr(tuple(row)) for row in s.execute(select(t))) for t in Base.metadata.sorted_tables
-    })
-
-
-def refused(world, thunk, code: str) -> GongjiError:
-    """Run ``thunk``, expect a refusal with ``code``, and check that no table changed."""
-    before = snapshot(world)
-    with pytest.raises(GongjiError) as info:
-        thunk()
-    assert info.value.code == code, info.value
-    assert snapshot(world) == before
-    return info.value
 
 
 def query(world, fn, person, **kwargs) -> records.Page:

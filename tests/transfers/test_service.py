@@ -15,9 +15,7 @@ from sqlalchemy import func, select
 from gongji.actors import Actor
 from gongji.authorizations import service as authorizations
 from gongji.clock import CST
-from gongji.db.models import Base
 from gongji.env import Env
-from gongji.errors import GongjiError
 from gongji.events.models import Event
 from gongji.ledger import service as ledger
 from gongji.ledger.models import Account, LedgerEntry, Posting
@@ -27,28 +25,11 @@ from gongji.records import service as records
 from gongji.terms import Channel, Use
 from gongji.transfers import service as transfers
 from gongji.transfers.models import ContributionPayment, Transfer
-from tests.factories import STAFF, World
+from tests.factories import STAFF, World, refused
 
 NOW = datetime(2025, 6, 2, 10, tzinfo=CST)
 HZ_AGREEMENT = "HZ-2020.01"
 HANGZHOU_HOSPITAL = "H33010000001"
-
-
-def snapshot(world) -> dict[str, list[str]]:
-    """Every row of every table, to show that a refused request changed nothing."""
-    return world.db.read(lambda s: {
-        t.name: sorted(repr(tuple(row)) for row in s.execute(select(t))) for t in Base.metadata.sorted_tables
-    })
-
-
-def refused(world, thunk, code: str) -> GongjiError:
-    """Run ``thunk``, expect a refusal with ``code``, and check that no table changed."""
-    before = snapshot(world)
-    with pytest.raises(GongjiError) as info:
-        thunk()
-    assert info.value.code == code, info.value
-    assert snapshot(world) == before
-    return info.value
 
 
 def transfer(world, payer, beneficiary, amount_fen, *, relationship: str = "spouse", key: str | None = None,
