@@ -478,11 +478,10 @@ def refund(
     if earlier is not None:
         return refund_result_of(session, earlier.result_id, replayed=True)
 
-    # Lock the paying accounts first, then re-read the settlement: concurrent refunds of one settlement queue here.
+    # Refunds of one settlement queue on its row (even an all-cash one has no account to lock), then lock the
+    # paying accounts in the global order; everything is re-read under the locks.
+    _lock_settlement(session, settlement)
     ledger.lock(session, [p.account_id for p in settlement.parts])
-    session.refresh(settlement)
-    for part in settlement.parts:
-        session.refresh(part)
     refundable = settlement.amount_fen - settlement.refunded_fen
     if refundable == 0:
         raise GongjiError("SETTLEMENT_FULLY_REFUNDED", settlement_id=settlement.id)
@@ -523,6 +522,14 @@ def refund(
                        "to": {str(parts[pid].payer_id): amt for pid, amt in back}})
     session.flush()
     return refund_result_of(session, row.id)
+
+
+def _lock_settlement(session: Session, settlement: Settlement) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Settlement.id).where(Settlement.id == settlement.id).with_for_update()).all()
+    session.refresh(settlement)
+    for part in settlement.parts:
+        session.refresh(part)
 
 
 def cancel(session: Session, env: Env, *, institution_code: str, settlement_id: int, idempotency_key: str,

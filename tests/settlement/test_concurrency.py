@@ -108,3 +108,25 @@ def test_concurrent_partial_refunds_never_exceed_what_was_paid(world):
     parts = world.db.read(lambda s: s.execute(select(SettlementPart.refunded_fen)).scalars().all())
     assert parts == [9_000]
     assert world.db.read(ledger.check).ok
+
+
+def test_concurrent_refunds_of_a_cash_only_settlement_never_exceed_it(world):
+    """HN-5: with no account to lock (all cash), racing refunds still return at most what was paid."""
+    world.institution()
+    patient = world.person()  # no balance: the whole bill is cash
+    paid = world.settle(patient, 10_000)
+    assert paid.cash_fen == 10_000
+
+    def refund(n):
+        try:
+            return world.run(lambda s, env: settlement.refund(
+                s, env, institution_code="H23010100001", settlement_id=paid.settlement_id, amount_fen=3_000,
+                idempotency_key=f"cash{n}")).amount_fen
+        except Exception as exc:
+            assert getattr(exc, "code", None) == "REFUND_EXCEEDS_PAID", exc
+            return 0
+
+    refunded = run_all([(lambda n=n: refund(n)) for n in range(8)])
+    assert sum(refunded) == 9_000
+    row = world.db.read(lambda s: s.get(Settlement, paid.settlement_id))
+    assert (row.refunded_fen, row.cash_refunded_fen) == (9_000, 9_000)
