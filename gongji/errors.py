@@ -304,6 +304,16 @@ CATALOGUE: dict[str, ErrorSpec] = {
         "A paper attestation needs both card numbers, the relationship, a phone number and the payer's signature "
         "on the prescription; complete it and settle again.",
     ),
+    "AGENT_NEEDS_PATIENT_CARD": ErrorSpec(
+        422,
+        "代买药须出示就诊人 {name} 本人的医保卡或医保电子凭证。",
+        "A proxy purchase needs the patient {name}'s own insurance card or e-voucher.",
+    ),
+    "AGENT_IS_PATIENT": ErrorSpec(
+        422,
+        "代办人不能是就诊人本人；本人购药无需登记代办人。",
+        "The agent cannot be the patient; a patient buying for himself needs no agent.",
+    ),
     "IDEMPOTENCY_KEY_REUSED": ErrorSpec(
         409,
         "幂等键“{key}”已用于另一笔内容不同的业务。重试时请保持请求内容不变；新的业务请使用新的键。",
@@ -352,6 +362,11 @@ CATALOGUE: dict[str, ErrorSpec] = {
         409,
         "{payer_name} 与 {beneficiary_name} 之间没有有效的共济绑定。请先办理绑定。",
         "{payer_name} has no active binding to pay for {beneficiary_name}. Make a binding first.",
+    ),
+    "CONTRIBUTION_AMOUNT": ErrorSpec(
+        422,
+        "{name} 的 {year} 年度居民医保个人缴费标准为 {due:yuan} 元，不是 {amount:yuan} 元。请按标准金额缴费。",
+        "{name}'s resident contribution for {year} is {due:yuan} yuan, not {amount:yuan} yuan. Pay the set amount.",
     ),
     "CONTRIBUTION_ALREADY_PAID": ErrorSpec(
         409,

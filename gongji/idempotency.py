@@ -2,9 +2,14 @@
 
 A caller-given key is scoped (e.g. to the institution that sent it). The first request with the key
 stores a fingerprint of its content and a reference to what it made; a repeat with the same content
-gets that reference back; a repeat with other content is refused (IDEMPOTENCY_KEY_REUSED). Two
-concurrent first requests race on the primary key: the loser's transaction fails on the unique key
-and :meth:`gongji.db.Database.run` runs it again, when it finds the winner's record.
+gets that reference back; a repeat with other content is refused (IDEMPOTENCY_KEY_REUSED).
+
+Services look the key up before any check that depends on changing state, so a retry gets the first
+answer even if, say, the patient's status has changed since. Requests with the same key are
+serialized: SQLite runs one writer at a time, and on PostgreSQL :func:`find` takes a transaction-scoped
+advisory lock on the key, so a concurrent retry waits for the first request to commit and then finds
+its record. (Should two first requests still race, the unique key fails one of them and
+:meth:`gongji.db.Database.run` runs it again.)
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, String, select
+from sqlalchemy import BigInteger, String, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from gongji.db.base import Base, UTCDateTime
@@ -43,7 +48,12 @@ def fingerprint(content: dict[str, Any]) -> str:
 
 
 def find(session: Session, *, scope: str, key: str, content: dict[str, Any]) -> IdempotencyRecord | None:
-    """The earlier record for this key, or None. Refuses the key if the content differs."""
+    """The earlier record for this key, or None. Refuses the key if the content differs.
+
+    Holds the key until the transaction ends (PostgreSQL advisory lock), so call it before deciding anything.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"{scope}\x1f{key}"})
     record = session.execute(
         select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
     ).scalar_one_or_none()

@@ -82,9 +82,11 @@ class World:
             p = people.register(s, env, id_number=id_number, name=name, scheme=scheme, region_code=region,
                                 status=status, actor=STAFF, card_no=card_no, phone=phone)
             if current_fen:
-                people.credit(s, env, id_number=id_number, amount_fen=current_fen, actor=STAFF)
+                people.credit(s, env, id_number=id_number, amount_fen=current_fen, actor=STAFF,
+                              idempotency_key="opening:current")
             if prior_fen:
-                people.credit(s, env, id_number=id_number, amount_fen=prior_fen, fund="prior_years", actor=STAFF)
+                people.credit(s, env, id_number=id_number, amount_fen=prior_fen, fund="prior_years", actor=STAFF,
+                              idempotency_key="opening:prior")
             return p.id
 
         return Person(id=self.run(register), id_number=id_number, name=name, region_code=region)

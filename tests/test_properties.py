@@ -66,10 +66,11 @@ def machine_for(new_database):
         @rule(who=st.integers(0, 4), amount=st.integers(1, 30_000), prior=st.booleans())
         def credit(self, who, amount, prior):
             person = self.people[who]
+            self.keys += 1
             try:
                 self.world.run(lambda s, env: people.credit(s, env, id_number=person.id_number, amount_fen=amount,
                                                             fund="prior_years" if prior else "current_year",
-                                                            actor=STAFF))
+                                                            actor=STAFF, idempotency_key=f"c{self.keys}"))
                 self.credited += amount
             except GongjiError as error:
                 assert error.code == "ACCOUNT_NOT_FOUND"  # the resident has no account

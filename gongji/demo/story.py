@@ -330,7 +330,8 @@ class Story:
                  "own account first, then the payer (current-year before prior-years funds), then cash")
 
         self.go_to(date(2025, 3, 10))
-        self.run(lambda s, env: people.credit(s, env, id_number=wang.id_number, amount_fen=16_000, actor=COUNTER))
+        self.run(lambda s, env: people.credit(s, env, id_number=wang.id_number, amount_fen=16_000, actor=COUNTER,
+                                                idempotency_key="monthly:2025-03"))
         say.step(f"{wang.name}的 3 月个人账户划入 160.00 元。\n随后他在授权记录页解除了与母亲的绑定。",
                  "His monthly credit of 160.00 yuan arrives. He then unbinds his mother on the records page.",
                  ["HLJ-8"])

@@ -10,6 +10,7 @@ from pypinyin import Style, lazy_pinyin
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gongji import idempotency
 from gongji.actors import Actor
 from gongji.env import Env
 from gongji.errors import GongjiError
@@ -197,22 +198,42 @@ def credit(
     id_number: str,
     amount_fen: int,
     actor: Actor,
+    idempotency_key: str,
     fund: str = Fund.CURRENT_YEAR,
     memo: str = "monthly credit",
 ) -> int:
-    """Credit a person's account (a monthly amount or a correction): a posting from the region's credits account."""
+    """Credit a person's account (a monthly amount or a correction): a posting from the region's credits account.
+
+    Idempotent by key per person (a monthly job uses e.g. ``monthly:2025-06``), so a rerun or a retry credits
+    once. A terminated enrollment receives no credits. Returns the ledger entry's id.
+    """
+    key = idempotency.check_key(idempotency_key)
     require_fen(amount_fen, field="amount_fen")
     fund_ = parse_enum(Fund, fund, field="fund")
+    if not isinstance(memo, str) or len(memo) > 200:
+        raise GongjiError("INVALID_FIELD", field="memo", reason_zh="备注为最多200字的文字",
+                          reason_en="a memo is text of at most 200 characters")
     person = find(session, id_number)
+    scope = f"credit:{person.id}"
+    content = {"amount_fen": amount_fen, "fund": fund_.value, "memo": memo}
+    earlier = idempotency.find(session, scope=scope, key=key, content=content)
+    if earlier is not None:
+        return earlier.result_id
+    enrollment = enrollment_of(person)
+    if enrollment.status == Status.TERMINATED.value:
+        raise GongjiError("NOT_ENROLLED", name=person.name, status_zh=Status.TERMINATED.zh,
+                          status_en=Status.TERMINATED.en)
     accounts = ledger.personal_accounts(session, person.id)
     if fund_ not in accounts:
         raise GongjiError("ACCOUNT_NOT_FOUND", name=person.name)
-    region = enrollment_of(person).region_code
+    region = enrollment.region_code
     source = ledger.system_account(session, kind=ledger.CREDITS, key=region, region_code=region, at=env.now())
     entry_id = ledger.post(
-        session, kind="credit", at=env.now(), on=env.today(), ref_type="person", ref_id=person.id, memo=memo[:200],
+        session, kind="credit", at=env.now(), on=env.today(), ref_type="person", ref_id=person.id, memo=memo,
         legs=[ledger.Leg(source, -amount_fen), ledger.Leg(accounts[fund_].id, amount_fen)],
     )
+    idempotency.remember(session, scope=scope, key=key, content=content, result_type="entry", result_id=entry_id,
+                         at=env.now())
     record_event(
         session, env, kind="account.credited", actor=actor, subject_type="person", subject_id=person.id,
         concerns=[person.id], data={"amount_fen": amount_fen, "fund": fund_.value, "entry_id": entry_id},

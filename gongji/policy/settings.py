@@ -84,6 +84,9 @@ class RegionPolicy(BaseModel):
     reserve_line_fen: int = Field(0, ge=0, description="SZ-1: only the balance above this pays for relatives")
     uses_for_relatives: list[Use] = Field(min_length=1, description="N-5: what mutual-aid money may pay")
     funds_for_relatives: list[Fund] = Field(min_length=1, description="D-1: which funds may pay for relatives")
+    resident_contribution_fen: int | None = Field(
+        None, ge=1, description="N-5: the yearly personal contribution of a resident enrollee here"
+    )
 
     suspended_payer_may_pay: bool = Field(False, description="HN-2, WL-5")
     suspended_beneficiary_may_use: bool = Field(False, description="HN-2")
@@ -110,6 +113,9 @@ class RegionPolicy(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> RegionPolicy:
+        if Use.RESIDENT_CONTRIBUTION in self.uses_for_relatives and self.resident_contribution_fen is None:
+            raise ValueError("uses_for_relatives includes 'resident_contribution': set resident_contribution_fen, "
+                             "the yearly amount in fen")
         if self.aid_model is AidModel.TRANSFER and Fund.PRIOR_YEARS not in self.funds_for_relatives:
             raise ValueError("aid_model 'transfer' moves prior-years funds: funds_for_relatives must include 'prior_years'")
         return self

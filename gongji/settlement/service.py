@@ -179,13 +179,19 @@ def _check_certificate(patient: Person, cert: Certificate | None) -> None:
         raise GongjiError("CARD_NOT_PATIENTS", cert_no=shown, name=patient.name)
 
 
-def _check_agent(agent: Agent | None, today: date) -> Agent | None:
+def _check_agent(agent: Agent | None, patient: Person, cert: Certificate | None, today: date) -> Agent | None:
+    """N-4, WL-3: an agent buys with the patient's own card (already checked) and is someone else."""
     if agent is None:
         return None
     if not agent.name or not agent.id_number:
         raise GongjiError("AGENT_INCOMPLETE")
     people.check_name(agent.name)
-    return Agent(name=agent.name.strip(), id_number=parse_id_number(agent.id_number, today=today).number)
+    checked = Agent(name=agent.name.strip(), id_number=parse_id_number(agent.id_number, today=today).number)
+    if cert is None:
+        raise GongjiError("AGENT_NEEDS_PATIENT_CARD", name=patient.name)
+    if checked.id_number == patient.id_number:
+        raise GongjiError("AGENT_IS_PATIENT")
+    return checked
 
 
 def _prepare(session: Session, env: Env, *, institution_code: str, patient_id_number: str, amount_fen: int,
@@ -350,20 +356,21 @@ def settle(
 ) -> SettlementResult:
     """Settle the personal-borne part of a bill (N-3, N-4, N-10, HN-2, HN-4, WL-1, SZ-1, SZ-5)."""
     key = idempotency.check_key(idempotency_key)
-    institution, patient, use_ = _prepare(session, env, institution_code=institution_code,
-                                          patient_id_number=patient_id_number, amount_fen=amount_fen, use=use,
-                                          cert=cert)
-    agent = _check_agent(agent, env.today())
-    attested_payer = _check_attestation(session, env, patient, attestation) if attestation else None
-    scope = f"settlement:{institution.code}"
-    content = {"patient": patient.id_number, "amount_fen": amount_fen, "use": use_.value,
-               "cert": [cert.type, cert.number] if cert else None,
-               "agent": [agent.name, agent.id_number] if agent else None,
-               "attestation": [attested_payer.id_number, attestation.relationship, attestation.phone]
-               if attestation and attested_payer else None}
+    # The key first: a retry gets the first answer even if something has changed since (N-10 paid once).
+    scope = f"settlement:{str(institution_code)[:30]}"
+    content = {"patient": str(patient_id_number).strip().upper(), "amount_fen": repr(amount_fen), "use": str(use),
+               "cert": [repr(cert.type), repr(cert.number)] if cert else None,
+               "agent": [repr(agent.name), repr(agent.id_number)] if agent else None,
+               "attestation": [repr(attestation.payer_id_number), repr(attestation.relationship),
+                               repr(attestation.phone), repr(attestation.signed)] if attestation else None}
     earlier = idempotency.find(session, scope=scope, key=key, content=content)
     if earlier is not None:
         return result_of(session, earlier.result_id, replayed=True)
+    institution, patient, use_ = _prepare(session, env, institution_code=institution_code,
+                                          patient_id_number=patient_id_number, amount_fen=amount_fen, use=use,
+                                          cert=cert)
+    agent = _check_agent(agent, patient, cert, env.today())
+    attested_payer = _check_attestation(session, env, patient, attestation) if attestation else None
 
     facts = _gather(session, env, institution, patient, use_, attested_payer)
     payer_accounts = [f.account_id for c in facts.candidates for f in c.funds]
@@ -466,17 +473,17 @@ def refund(
     more than was paid.
     """
     key = idempotency.check_key(idempotency_key)
+    scope = f"refund:{str(institution_code)[:30]}"
+    content = {"settlement_id": repr(settlement_id), "amount_fen": repr(amount_fen)}
+    earlier = idempotency.find(session, scope=scope, key=key, content=content)
+    if earlier is not None:
+        return refund_result_of(session, earlier.result_id, replayed=True)
     if amount_fen is not None:
         require_fen(amount_fen, field="amount_fen")
     institution = institutions.find(session, institution_code)
     settlement = get(session, settlement_id)
     if settlement.institution_id != institution.id:
         raise GongjiError("SETTLEMENT_OF_OTHER_INSTITUTION", settlement_id=settlement.id)
-    scope = f"refund:{institution.code}"
-    content = {"settlement_id": settlement.id, "amount_fen": amount_fen}
-    earlier = idempotency.find(session, scope=scope, key=key, content=content)
-    if earlier is not None:
-        return refund_result_of(session, earlier.result_id, replayed=True)
 
     # Refunds of one settlement queue on its row (even an all-cash one has no account to lock), then lock the
     # paying accounts in the global order; everything is re-read under the locks.

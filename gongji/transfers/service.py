@@ -71,13 +71,13 @@ def transfer(
     now, today = env.now(), env.today()
     source = ledger.personal_accounts(session, payer.id)[Fund.PRIOR_YEARS]
     target = ledger.personal_accounts(session, beneficiary.id).get(Fund.PRIOR_YEARS)
-    if target is None:  # a resident relative gets an account to hold what he receives
+    balances = ledger.lock(session, [source.id] + ([target.id] if target else []))
+    if amount_fen > balances[source.id]:
+        raise GongjiError("INSUFFICIENT_PRIOR_YEARS", amount=amount_fen, name=payer.name, balance=balances[source.id])
+    if target is None:  # a resident relative gets an account to hold what he receives (refusals come before this)
         ledger.open_personal_accounts(session, person_id=beneficiary.id, region_code=beneficiary_party.region_code,
                                       at=now)
         target = ledger.personal_accounts(session, beneficiary.id)[Fund.PRIOR_YEARS]
-    balances = ledger.lock(session, [source.id, target.id])
-    if amount_fen > balances[source.id]:
-        raise GongjiError("INSUFFICIENT_PRIOR_YEARS", amount=amount_fen, name=payer.name, balance=balances[source.id])
     row = Transfer(
         payer_id=payer.id, beneficiary_id=beneficiary.id, relationship=relationship_.value, amount_fen=amount_fen,
         region_code=payer_party.region_code, channel=actor.channel.value, agreement_version=policy.agreement_version,
@@ -140,11 +140,16 @@ def pay_resident_contribution(
     binding_rules.check_enrolled(payer_party)
     binding_rules.check_payer_scheme(payer_party)
     binding_rules.check_payer_status(payer_party, payer_policy)
-    binding_rules.check_beneficiary_status(beneficiary_party, env.policy(beneficiary_party.region_code))
+    # A suspended resident is the very relative whose contribution is due; a terminated one has none to pay.
+    binding_rules.check_enrolled(beneficiary_party)
     binding_rules.check_scope(payer_party, beneficiary_party, payer_policy)
     if Use.RESIDENT_CONTRIBUTION not in payer_policy.uses_for_relatives:
         use = Use.RESIDENT_CONTRIBUTION
         raise GongjiError("USE_NOT_ALLOWED", region_name=payer_policy.name, use_zh=use.zh, use_en=use.en)
+    due = env.policy(beneficiary_party.region_code).resident_contribution_fen
+    if due is None or amount_fen != due:
+        raise GongjiError("CONTRIBUTION_AMOUNT", name=beneficiary.name, year=year, amount=amount_fen,
+                          due=due if due is not None else 0)
     if session.execute(select(ContributionPayment.id).where(ContributionPayment.beneficiary_id == beneficiary.id,
                                                             ContributionPayment.year == year)).first():
         raise GongjiError("CONTRIBUTION_ALREADY_PAID", name=beneficiary.name, year=year)

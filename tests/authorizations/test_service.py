@@ -241,7 +241,8 @@ def test_hlj_3_one_way_a_beneficiary_cannot_pay_and_a_payer_cannot_be_paid_for(w
     """HLJ-3: binding is one-way, and one person holds one role at a time (ROLE_CONFLICT)."""
     payer, wife = pair
     son = world.person("张伟", born=date(1995, 5, 5), current_fen=8_000)
-    world.run(lambda s, env: people.credit(s, env, id_number=wife.id_number, amount_fen=5_000, actor=STAFF))
+    world.run(lambda s, env: people.credit(s, env, id_number=wife.id_number, amount_fen=5_000, actor=STAFF,
+                                           idempotency_key="c1"))
     world.bind(payer, wife)
     # the wife (a beneficiary) may not become a payer, not even for her husband
     error = refused(world, lambda: world.bind(wife, payer), "ROLE_CONFLICT")

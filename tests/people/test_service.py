@@ -63,7 +63,8 @@ def test_n_1_resident_has_no_personal_account_and_cannot_be_credited(world):
     assert world.balances(resident) is None
     assert world.db.read(lambda s: ledger.personal_accounts(s, resident.id)) == {}
     refused(world, lambda: world.run(lambda s, env: people.credit(
-        s, env, id_number=resident.id_number, amount_fen=1_000, actor=STAFF)), "ACCOUNT_NOT_FOUND")
+        s, env, id_number=resident.id_number, amount_fen=1_000, actor=STAFF, idempotency_key="c")),
+        "ACCOUNT_NOT_FOUND")
 
 
 def test_registering_the_same_id_number_twice_is_refused(world):
@@ -125,7 +126,7 @@ def test_unknown_person_is_not_found(world):
     error = refused(world, lambda: world.db.read(lambda s: people.find(s, unknown)), "PERSON_NOT_FOUND")
     assert error.params["id_number"] == unknown
     refused(world, lambda: world.run(lambda s, env: people.credit(
-        s, env, id_number=unknown, amount_fen=100, actor=STAFF)), "PERSON_NOT_FOUND")
+        s, env, id_number=unknown, amount_fen=100, actor=STAFF, idempotency_key="c")), "PERSON_NOT_FOUND")
     refused(world, lambda: world.run(lambda s, env: people.change_status(
         s, env, id_number=unknown, status="suspended", actor=STAFF)), "PERSON_NOT_FOUND")
     refused(world, lambda: world.db.read(lambda s: people.get(s, 999_999)), "PERSON_NOT_FOUND")
@@ -183,7 +184,8 @@ def test_credit_posts_a_balanced_entry_to_the_chosen_fund(world):
     person = world.person(current_fen=12_345, prior_fen=500)
     assert world.balances(person) == people.Balances(current_year_fen=12_345, prior_years_fen=500)
     entry = world.run(lambda s, env: people.credit(
-        s, env, id_number=person.id_number, amount_fen=1, actor=Actor.staff("T0002"), memo="correction"))
+        s, env, id_number=person.id_number, amount_fen=1, actor=Actor.staff("T0002"), memo="correction",
+        idempotency_key="correction-1"))
     assert isinstance(entry, int)
     assert world.total(person) == 12_846
     check = world.db.read(ledger.check)
@@ -195,7 +197,8 @@ def test_credit_posts_a_balanced_entry_to_the_chosen_fund(world):
 def test_credit_with_float_negative_or_zero_amount_is_refused(world, amount):
     person = world.person(current_fen=1_000)
     error = refused(world, lambda: world.run(lambda s, env: people.credit(
-        s, env, id_number=person.id_number, amount_fen=amount, actor=STAFF)), "INVALID_AMOUNT")
+        s, env, id_number=person.id_number, amount_fen=amount, actor=STAFF, idempotency_key="c")),
+        "INVALID_AMOUNT")
     assert error.params["field"] == "amount_fen"
     assert world.total(person) == 1_000
 
@@ -203,6 +206,32 @@ def test_credit_with_float_negative_or_zero_amount_is_refused(world, amount):
 def test_credit_to_unknown_fund_is_refused(world):
     person = world.person(current_fen=1_000)
     error = refused(world, lambda: world.run(lambda s, env: people.credit(
-        s, env, id_number=person.id_number, amount_fen=100, fund="pooled", actor=STAFF)), "INVALID_FIELD")
+        s, env, id_number=person.id_number, amount_fen=100, fund="pooled", actor=STAFF,
+        idempotency_key="c")), "INVALID_FIELD")
     assert error.params["field"] == "fund"
+    assert world.total(person) == 1_000
+
+
+def test_a_credit_retried_with_its_key_is_made_once(world):
+    """A rerun monthly job or a retried request credits once; the same key for another amount is refused."""
+    person = world.person(current_fen=1_000)
+
+    def credit(amount, key):
+        return world.run(lambda s, env: people.credit(s, env, id_number=person.id_number, amount_fen=amount,
+                                                      actor=STAFF, idempotency_key=key))
+
+    first = credit(30_000, "monthly:2025-06")
+    assert credit(30_000, "monthly:2025-06") == first
+    assert world.total(person) == 31_000
+    refused(world, lambda: credit(30_001, "monthly:2025-06"), "IDEMPOTENCY_KEY_REUSED")
+    credit(30_000, "monthly:2025-07")
+    assert world.total(person) == 61_000
+
+
+def test_a_terminated_enrollee_is_not_credited(world):
+    person = world.person(current_fen=1_000)
+    world.run(lambda s, env: people.change_status(s, env, id_number=person.id_number, status="terminated",
+                                                  actor=STAFF))
+    refused(world, lambda: world.run(lambda s, env: people.credit(
+        s, env, id_number=person.id_number, amount_fen=100, actor=STAFF, idempotency_key="c")), "NOT_ENROLLED")
     assert world.total(person) == 1_000

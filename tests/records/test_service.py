@@ -232,7 +232,7 @@ def test_n_9_n_5_a_contribution_paid_for_a_relative_shows_on_both_sides(world):
     world.bind(payer, daughter, "child")
     world.run(lambda s, env: transfers.pay_resident_contribution(
         s, env, payer_id_number=payer.id_number, beneficiary_id_number=daughter.id_number, year=2025,
-        amount_fen=38_000, idempotency_key="rc", actor=payer.actor))
+        amount_fen=40_000, idempotency_key="rc", actor=payer.actor))
     assert [c.kind for c in query(world, records.account_changes, payer).items][0] == "resident_contribution"
     assert query(world, records.payments_as_payer, payer).total == 1
     assert query(world, records.paid_for_me, daughter).total == 1

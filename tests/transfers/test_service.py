@@ -194,7 +194,7 @@ def test_same_idempotency_key_returns_the_same_transfer_and_moves_money_once(wor
 def test_idempotency_keys_are_per_payer(world, hangzhou):
     payer, wife = hangzhou
     world.run(lambda s, env: people.credit(s, env, id_number=wife.id_number, amount_fen=5_000, fund="prior_years",
-                                           actor=STAFF))
+                                           actor=STAFF, idempotency_key="c1"))
     transfer(world, payer, wife, 1_000, key="same")()
     transfer(world, wife, payer, 1_000, key="same")()
     assert count(world, Transfer) == 2
@@ -276,7 +276,7 @@ def test_only_the_payer_or_staff_may_transfer(world, hangzhou):
 @pytest.fixture
 def harbin(world):
     """A Harbin payer bound to his resident daughter (Heilongjiang allows 'resident_contribution')."""
-    payer = world.person("张建国", current_fen=30_000, prior_fen=20_000)
+    payer = world.person("张建国", current_fen=30_000, prior_fen=70_000)
     daughter = world.person("张小红", born=date(2003, 3, 3), sex="F", scheme="resident")
     binding_id = world.bind(payer, daughter, "child")
     return payer, daughter, binding_id
@@ -285,18 +285,18 @@ def harbin(world):
 def test_n_5_payer_pays_a_bound_resident_relatives_contribution(world, harbin):
     """N-5: the contribution is paid from the payer's account (current-year first, D-1) into the resident fund."""
     payer, daughter, binding_id = harbin
-    row = contribute(world, payer, daughter, 38_000, actor=Actor.person(payer.id, Channel.WECHAT))()
+    row = contribute(world, payer, daughter, 40_000, actor=Actor.person(payer.id, Channel.WECHAT))()
     assert (row.payer_id, row.beneficiary_id, row.binding_id, row.year, row.amount_fen, row.channel, row.on) == (
-        payer.id, daughter.id, binding_id, 2025, 38_000, "wechat", date(2025, 6, 2))
-    assert funds(world, payer) == (0, 12_000)
+        payer.id, daughter.id, binding_id, 2025, 40_000, "wechat", date(2025, 6, 2))
+    assert funds(world, payer) == (0, 60_000)
     assert funds(world, daughter) is None
-    assert system_balance(world, "resident_fund:230100") == 38_000
+    assert system_balance(world, "resident_fund:230100") == 40_000
     entry = world.db.read(lambda s: s.get(LedgerEntry, row.entry_id))
     assert entry.kind == "resident_contribution"
     changes = world.db.read(lambda s: records.account_changes(s, person_id=payer.id, limit=2))
     assert {(c.kind, c.fund, c.amount_fen, c.balance_after_fen) for c in changes.items} == {
         ("resident_contribution", "current_year", -30_000, 0),
-        ("resident_contribution", "prior_years", -8_000, 12_000)}
+        ("resident_contribution", "prior_years", -10_000, 60_000)}
     assert world.db.read(lambda s: s.execute(select(Event.kind).where(Event.subject_type == "contribution"))
                          .scalars().all()) == ["contribution.paid"]
     ledger_ok(world)
@@ -304,22 +304,22 @@ def test_n_5_payer_pays_a_bound_resident_relatives_contribution(world, harbin):
 
 def test_n_5_same_year_twice_is_refused_next_year_is_fine(world, harbin):
     payer, daughter, _ = harbin
-    contribute(world, payer, daughter, 10_000)()
-    error = refused(world, contribute(world, payer, daughter, 10_000, key="again"), "CONTRIBUTION_ALREADY_PAID")
+    contribute(world, payer, daughter, 40_000)()
+    error = refused(world, contribute(world, payer, daughter, 40_000, key="again"), "CONTRIBUTION_ALREADY_PAID")
     assert error.params["year"] == 2025
-    contribute(world, payer, daughter, 10_000, year=2026)()
-    assert funds(world, payer) == (10_000, 20_000)
-    assert system_balance(world, "resident_fund:230100") == 20_000
+    contribute(world, payer, daughter, 40_000, year=2026)()
+    assert funds(world, payer) == (0, 20_000)
+    assert system_balance(world, "resident_fund:230100") == 80_000
 
 
 def test_n_5_same_key_returns_the_first_payment_and_moves_money_once(world, harbin):
     payer, daughter, _ = harbin
-    first = contribute(world, payer, daughter, 10_000, key="rc-1")()
-    again = contribute(world, payer, daughter, 10_000, key="rc-1")()
+    first = contribute(world, payer, daughter, 40_000, key="rc-1")()
+    again = contribute(world, payer, daughter, 40_000, key="rc-1")()
     assert again.id == first.id
-    assert funds(world, payer) == (20_000, 20_000)
+    assert funds(world, payer) == (0, 60_000)
     assert count(world, ContributionPayment) == 1
-    refused(world, contribute(world, payer, daughter, 10_001, key="rc-1"), "IDEMPOTENCY_KEY_REUSED")
+    refused(world, contribute(world, payer, daughter, 40_001, key="rc-1"), "IDEMPOTENCY_KEY_REUSED")
 
 
 def test_n_5_without_a_binding_is_refused(world):
@@ -374,12 +374,35 @@ def test_n_5_sz_3_shenzhen_does_not_allow_the_use(world):
     refused(world, contribute(world, payer, son, 10_000), "USE_NOT_ALLOWED")
 
 
-def test_n_5_more_than_the_balance_is_refused(world, harbin):
-    payer, daughter, _ = harbin
-    error = refused(world, contribute(world, payer, daughter, 50_001), "INSUFFICIENT_BALANCE")
-    assert (error.params["available"], error.params["amount"]) == (50_000, 50_001)
-    contribute(world, payer, daughter, 50_000)()
+def test_n_5_more_than_the_balance_is_refused(world):
+    payer = world.person("李建国", current_fen=20_000, prior_fen=19_999)
+    son = world.person("李小明", born=date(2005, 5, 5), scheme="resident")
+    world.bind(payer, son, "child")
+    error = refused(world, contribute(world, payer, son, 40_000), "INSUFFICIENT_BALANCE")
+    assert (error.params["available"], error.params["amount"]) == (39_999, 40_000)
+    world.run(lambda s, env: people.credit(s, env, id_number=payer.id_number, amount_fen=1, actor=STAFF,
+                                           idempotency_key="top-up"))
+    contribute(world, payer, son, 40_000)()
     assert funds(world, payer) == (0, 0)
+
+
+def test_n_5_the_amount_is_the_regions_yearly_contribution(world, harbin):
+    """N-5: the resident contribution is a set yearly amount (400 yuan here), not whatever is typed."""
+    payer, daughter, _ = harbin
+    error = refused(world, contribute(world, payer, daughter, 38_000), "CONTRIBUTION_AMOUNT")
+    assert (error.params["due"], error.params["amount"]) == (40_000, 38_000)
+    assert "400.00" in error.message_zh and "380.00" in error.message_en
+
+
+def test_n_5_a_suspended_resident_may_be_paid_for_a_terminated_one_not(world, harbin):
+    """N-5, HN-2: paying a lapsed resident's contribution is what restores him; a terminated one has none due."""
+    payer, daughter, _ = harbin
+    world.run(lambda s, env: people.change_status(s, env, id_number=daughter.id_number, status="suspended",
+                                                  actor=STAFF))
+    contribute(world, payer, daughter, 40_000)()
+    world.run(lambda s, env: people.change_status(s, env, id_number=daughter.id_number, status="terminated",
+                                                  actor=STAFF))
+    refused(world, contribute(world, payer, daughter, 40_000, year=2026), "NOT_ENROLLED")
 
 
 @pytest.mark.parametrize("year", [2023, 2027, "2025", 2025.0, True])
@@ -397,26 +420,26 @@ def test_n_5_amount_must_be_positive_whole_fen(world, harbin, amount):
 
 def test_n_5_only_the_payer_or_staff_may_pay(world, harbin):
     payer, daughter, _ = harbin
-    refused(world, contribute(world, payer, daughter, 10_000, actor=daughter.actor), "ACTOR_NOT_ALLOWED")
-    contribute(world, payer, daughter, 10_000, actor=STAFF)()
+    refused(world, contribute(world, payer, daughter, 40_000, actor=daughter.actor), "ACTOR_NOT_ALLOWED")
+    contribute(world, payer, daughter, 40_000, actor=STAFF)()
 
 
 def test_n_5_hlj_4_suspended_payer_may_not_pay(world, harbin):
     payer, daughter, _ = harbin
     world.run(lambda s, env: people.change_status(s, env, id_number=payer.id_number, status="suspended",
                                                   actor=STAFF))
-    refused(world, contribute(world, payer, daughter, 10_000), "PAYER_NOT_NORMAL")
+    refused(world, contribute(world, payer, daughter, 40_000), "PAYER_NOT_NORMAL")
 
 
 def test_n_5_wl_5_suspended_payer_may_still_pay_in_ulanqab(world):
     """WL-5: the personal account balance can still be spent after contributions lapse."""
-    payer = world.person("巴特尔", city="ulanqab", current_fen=30_000)
+    payer = world.person("巴特尔", city="ulanqab", current_fen=50_000)
     son = world.person("巴图", city="ulanqab", born=date(2001, 1, 1), scheme="resident")
     world.bind(payer, son, "child", priority=1)
     world.run(lambda s, env: people.change_status(s, env, id_number=payer.id_number, status="suspended",
                                                   actor=STAFF))
-    contribute(world, payer, son, 10_000)()
-    assert system_balance(world, "resident_fund:150900") == 10_000
+    contribute(world, payer, son, 40_000)()
+    assert system_balance(world, "resident_fund:150900") == 40_000
 
 
 @pytest.fixture
@@ -432,17 +455,19 @@ def shenzhen_like(db, env):
 
 
 def test_n_5_sz_1_only_the_balance_above_the_reserve_line_pays(shenzhen_like):
-    """SZ-1: with a 4,200-yuan reserve line, a 4,500-yuan account can pay 300 yuan for a relative."""
+    """SZ-1: with a 4,200-yuan reserve line, only what is above it pays a relative's 400-yuan contribution."""
     world = shenzhen_like
     assert world.env.policy("440300").reserve_line_fen == 420_000
-    payer = world.person("陈志强", city="shenzhen", current_fen=400_000, prior_fen=50_000)
+    payer = world.person("陈志强", city="shenzhen", current_fen=409_999, prior_fen=50_000)
     son = world.person("陈小明", city="shenzhen", born=date(2010, 1, 1), scheme="resident")
     world.bind(payer, son, "child")
-    error = refused(world, contribute(world, payer, son, 30_001), "INSUFFICIENT_BALANCE")
-    assert (error.params["available"], error.params["amount"]) == (30_000, 30_001)
-    contribute(world, payer, son, 30_000)()
+    error = refused(world, contribute(world, payer, son, 40_000), "INSUFFICIENT_BALANCE")
+    assert (error.params["available"], error.params["amount"]) == (39_999, 40_000)
+    world.run(lambda s, env: people.credit(s, env, id_number=payer.id_number, amount_fen=1, actor=STAFF,
+                                           idempotency_key="top-up"))
+    contribute(world, payer, son, 40_000)()
     assert funds(world, payer) == (370_000, 50_000)
     assert world.total(payer) == 420_000
-    assert system_balance(world, "resident_fund:440300") == 30_000
-    refused(world, contribute(world, payer, son, 1, year=2026), "INSUFFICIENT_BALANCE")
+    assert system_balance(world, "resident_fund:440300") == 40_000
+    refused(world, contribute(world, payer, son, 40_000, year=2026), "INSUFFICIENT_BALANCE")
     ledger_ok(world)
