@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gongji.errors import GongjiError
 from gongji.terms import ActorKind, Channel
 
 
@@ -12,6 +13,11 @@ class Actor:
     kind: ActorKind
     id: str
     channel: Channel
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not 1 <= len(self.id) <= 40 or not self.id.isprintable():
+            raise GongjiError("INVALID_FIELD", field="actor.id", reason_zh="办理人编号为1至40个字符",
+                              reason_en="an operator id has 1 to 40 characters")
 
     @classmethod
     def person(cls, person_id: int, channel: Channel = Channel.PORTAL) -> Actor:

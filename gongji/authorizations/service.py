@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -17,6 +16,7 @@ from gongji.env import Env
 from gongji.errors import GongjiError
 from gongji.events.models import Event
 from gongji.events.service import record as record_event
+from gongji.inputs import check_date, check_id, check_optional_date, check_sequence, check_text
 from gongji.people import service as people
 from gongji.people.models import Person
 from gongji.terms import Channel, DocumentKind, EndReason, Relationship, Scheme, Status, parse_enum
@@ -31,18 +31,6 @@ class Document:
 
     kind: str
     file_ref: str | None = None
-
-
-def parse_date(value: Any, *, field: str) -> date:
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise GongjiError("INVALID_FIELD", field=field, reason_zh="日期格式应为 YYYY-MM-DD",
-                      reason_en="a date is written YYYY-MM-DD")
 
 
 def party(person: Person) -> rules.Party:
@@ -67,6 +55,9 @@ def _documents(documents: Sequence[Document | dict]) -> list[Document]:
     for doc in documents:
         if isinstance(doc, dict):
             doc = Document(kind=doc.get("kind"), file_ref=doc.get("file_ref"))
+        if not isinstance(doc, Document):
+            raise GongjiError("INVALID_FIELD", field="documents", reason_zh="每份材料须注明类型（kind）",
+                              reason_en="each document names its kind")
         parse_enum(DocumentKind, doc.kind, field="documents.kind", error="UNKNOWN_DOCUMENT_KIND")
         if doc.file_ref is not None and (not isinstance(doc.file_ref, str) or len(doc.file_ref) > 500):
             raise GongjiError("INVALID_FIELD", field="documents.file_ref", reason_zh="文件引用最多500个字符",
@@ -98,9 +89,9 @@ def bind(
     """The payer authorizes his account to pay for a close relative (N-2, N-7, HLJ-1..HLJ-6, HN-1..HN-3, WL-1)."""
     today = env.today()
     relationship_ = parse_enum(Relationship, relationship, field="relationship", error="UNKNOWN_RELATIONSHIP")
-    start = parse_date(start_on, field="start_on") if start_on is not None else today
-    end = parse_date(end_on, field="end_on") if end_on is not None else None
-    docs = _documents(documents)
+    start = check_date(start_on, field="start_on") if start_on is not None else today
+    end = check_optional_date(end_on, field="end_on")
+    docs = _documents(check_sequence(documents, field="documents"))
     payer = people.find(session, payer_id_number)
     beneficiary = people.find(session, beneficiary_id_number)
     if not (actor.is_person(payer.id) or actor.is_staff):
@@ -159,7 +150,7 @@ def bind(
 
 
 def get(session: Session, binding_id: int) -> Binding:
-    binding = session.get(Binding, binding_id) if isinstance(binding_id, int) else None
+    binding = session.get(Binding, check_id(binding_id, field="binding_id"))
     if binding is None:
         raise GongjiError("BINDING_NOT_FOUND", binding_id=str(binding_id)[:20])
     return binding
@@ -169,7 +160,7 @@ def _end(session: Session, env: Env, binding: Binding, *, reason: EndReason, act
     binding.ended_at = env.now()
     binding.ended_on = env.today()
     binding.end_reason = reason.value
-    binding.end_note = note[:200] if note else None
+    binding.end_note = note
     binding.ended_by_kind = actor.kind.value
     binding.ended_by_id = actor.id
     record_event(
@@ -180,6 +171,7 @@ def _end(session: Session, env: Env, binding: Binding, *, reason: EndReason, act
 
 def unbind(session: Session, env: Env, *, binding_id: int, actor: Actor, note: str | None = None) -> Binding:
     """End a binding: by the payer, by the beneficiary, or by staff, with the reason kept (HLJ-8, SZ-4)."""
+    note = check_text(note, field="note", max_length=200)
     binding = get(session, binding_id)
     people.lock_people(session, [binding.payer_id, binding.beneficiary_id])
     session.refresh(binding)
@@ -249,7 +241,7 @@ def active_payer_bindings(session: Session, *, beneficiary_id: int, on: date) ->
 
 
 def _family(session: Session, family_id: int) -> Family:
-    family = session.get(Family, family_id) if isinstance(family_id, int) else None
+    family = session.get(Family, check_id(family_id, field="family_id"))
     if family is None or family.dissolved_at is not None:
         raise GongjiError("FAMILY_NOT_FOUND", family_id=str(family_id)[:20])
     return family

@@ -15,15 +15,31 @@ from gongji.actors import Actor
 from gongji.env import Env
 from gongji.errors import GongjiError
 from gongji.events.service import record as record_event
+from gongji.inputs import check_id, check_optional_date
 from gongji.ledger import service as ledger
 from gongji.money import require_fen
 from gongji.people.ids import check_region_code, parse_id_number
 from gongji.people.models import Enrollment, Person
 from gongji.terms import Fund, Scheme, Status, parse_enum
 
+#: Surnames read differently from the everyday reading of their characters (单 is Shàn as a surname, not dān).
+SURNAME_READINGS: dict[str, str] = {
+    "尉迟": "yu4 chi2", "万俟": "mo4 qi2", "长孙": "zhang3 sun1", "澹台": "tan2 tai2", "令狐": "ling2 hu2",
+    "单": "shan4", "曾": "zeng1", "解": "xie4", "仇": "qiu2", "朴": "piao2", "区": "ou1", "查": "zha1",
+    "盖": "ge3", "覃": "qin2", "缪": "miao4", "乐": "yue4", "召": "shao4", "翟": "zhai2", "种": "chong2",
+    "秘": "bi4", "折": "she2", "黑": "he4", "员": "yun4", "繁": "po2", "冼": "xian3", "过": "guo1",
+}
+
 
 def name_sort_key(name: str) -> str:
-    """Pinyin with tone numbers, syllable by syllable: 李 (li3) sorts before 张 (zhang1), as people expect (HN-4)."""
+    """Pinyin with tone numbers, syllable by syllable: 李 (li3) sorts before 张 (zhang1), as people expect (HN-4).
+
+    The surname is read as a surname (单田 is shan4 tian2, so it sorts after 丁一, ding1 yi1).
+    """
+    for surname in (name[:2], name[:1]):
+        if surname in SURNAME_READINGS and name != surname:
+            rest = lazy_pinyin(name[len(surname):], style=Style.TONE3, neutral_tone_with_five=True)
+            return " ".join([SURNAME_READINGS[surname], *rest]).lower()
     return " ".join(lazy_pinyin(name, style=Style.TONE3, neutral_tone_with_five=True)).lower()
 
 
@@ -91,6 +107,9 @@ def register(
     card_no = check_card_no(card_no)
     if contribution_base_fen is not None:
         require_fen(contribution_base_fen, field="contribution_base_fen", allow_zero=True)
+    enrolled_on = check_optional_date(enrolled_on, field="enrolled_on")
+    if not isinstance(retired, bool):
+        raise GongjiError("INVALID_FIELD", field="retired", reason_zh="须为是或否", reason_en="it is true or false")
     if session.execute(select(Person.id).where(Person.id_number == parsed.number)).first():
         raise GongjiError("PERSON_EXISTS", id_number=parsed.number)
     if card_no and session.execute(select(Enrollment.person_id).where(Enrollment.card_no == card_no)).first():
@@ -134,7 +153,7 @@ def find(session: Session, id_number: str, *, lock: bool = False) -> Person:
 
 
 def get(session: Session, person_id: int) -> Person:
-    person = session.get(Person, person_id)
+    person = session.get(Person, check_id(person_id, field="person_id"))
     if person is None:
         raise GongjiError("PERSON_NOT_FOUND", id_number=f"#{person_id}")
     return person
@@ -158,6 +177,7 @@ def change_status(session: Session, env: Env, *, id_number: str, status: str, ac
                   on: date | None = None) -> Enrollment:
     """Record a change of enrollment status (HN-2, WL-5): normal, suspended or terminated."""
     new = parse_enum(Status, status, field="status")
+    on = check_optional_date(on, field="on")
     person = find(session, id_number, lock=True)
     enrollment = enrollment_of(person)
     old = enrollment.status

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, aliased
 from gongji.authorizations import rules as binding_rules
 from gongji.authorizations.models import Binding
 from gongji.errors import GongjiError
+from gongji.inputs import check_id, check_optional_date
 from gongji.institutions.models import Institution
 from gongji.ledger.models import Account, LedgerEntry, Posting
 from gongji.people.ids import mask
@@ -47,6 +48,8 @@ def _paging(limit: int, offset: int) -> tuple[int, int]:
 
 
 def _dates(query: Select, column, from_on: date | None, to_on: date | None) -> Select:
+    from_on = check_optional_date(from_on, field="from_on")
+    to_on = check_optional_date(to_on, field="to_on")
     if from_on is not None and to_on is not None and to_on < from_on:
         raise GongjiError("INVALID_FIELD", field="to_on", reason_zh="结束日期不能早于开始日期",
                           reason_en="the end date may not be before the start date")
@@ -80,6 +83,7 @@ class AccountChange:
 def account_changes(session: Session, *, person_id: int, from_on: date | None = None, to_on: date | None = None,
                     limit: int = 50, offset: int = 0) -> Page[AccountChange]:
     """账户变动: every posting on the person's own account, newest first."""
+    check_id(person_id, field="person_id")
     query = (
         select(Posting.entry_id, LedgerEntry.on, LedgerEntry.kind, Account.fund, Posting.amount_fen,
                Posting.balance_after_fen)
@@ -114,6 +118,7 @@ class Consumption:
 def consumption_as_patient(session: Session, *, person_id: int, from_on: date | None = None,
                            to_on: date | None = None, limit: int = 50, offset: int = 0) -> Page[Consumption]:
     """消费记录: the person's own bills and how each was paid."""
+    check_id(person_id, field="person_id")
     query = (
         select(Settlement.id, Settlement.settled_on, Institution.name, Settlement.use, Settlement.amount_fen,
                Settlement.own_fen, Settlement.mutual_aid_fen, Settlement.cash_fen, Settlement.refunded_fen,
@@ -147,6 +152,7 @@ class AidPayment:
 
 def _aid_payments(session: Session, *, person_id: int, as_payer: bool, from_on: date | None, to_on: date | None,
                   limit: int, offset: int) -> Page[AidPayment]:
+    check_id(person_id, field="person_id")
     other = aliased(Person)
     if as_payer:
         mine, theirs = SettlementPart.payer_id == person_id, Settlement.patient_id
@@ -224,6 +230,7 @@ class AuthorizationRecord:
 def authorization_records(session: Session, *, person_id: int, today: date, role: str = "both",
                           include_ended: bool = True, limit: int = 50, offset: int = 0) -> Page[AuthorizationRecord]:
     """授权记录 (HLJ-8, N-9): bindings in which the person pays or is paid for, newest first."""
+    check_id(person_id, field="person_id")
     if role not in ("payer", "beneficiary", "both"):
         raise GongjiError("INVALID_FIELD", field="role", reason_zh="可选：payer、beneficiary、both",
                           reason_en="one of: payer, beneficiary, both")

@@ -23,6 +23,7 @@ from gongji.authorizations.service import party
 from gongji.env import Env
 from gongji.errors import GongjiError
 from gongji.events.service import record as record_event
+from gongji.inputs import check_id, check_text
 from gongji.institutions import service as institutions
 from gongji.institutions.models import Institution
 from gongji.ledger import service as ledger
@@ -163,7 +164,7 @@ def _check_certificate(patient: Person, cert: Certificate | None) -> None:
     """N-4: a patient always uses his own card or voucher; cards are never shared."""
     if cert is None:
         return
-    if cert.type not in CERT_TYPES:
+    if not isinstance(cert.type, str) or cert.type not in CERT_TYPES:
         raise GongjiError("INVALID_FIELD", field="cert.type", reason_zh=f"凭证类型可选：{', '.join(sorted(CERT_TYPES))}",
                           reason_en=f"the certificate type is one of: {', '.join(sorted(CERT_TYPES))}")
     if not isinstance(cert.number, str) or not cert.number or len(cert.number) > 50:
@@ -431,7 +432,7 @@ def settle(
 
 
 def get(session: Session, settlement_id: Any) -> Settlement:
-    settlement = session.get(Settlement, settlement_id) if isinstance(settlement_id, int) else None
+    settlement = session.get(Settlement, check_id(settlement_id, field="settlement_id"))
     if settlement is None:
         raise GongjiError("SETTLEMENT_NOT_FOUND", settlement_id=str(settlement_id)[:20])
     return settlement
@@ -480,6 +481,7 @@ def refund(
         return refund_result_of(session, earlier.result_id, replayed=True)
     if amount_fen is not None:
         require_fen(amount_fen, field="amount_fen")
+    reason = check_text(reason, field="reason", max_length=200)
     institution = institutions.find(session, institution_code)
     settlement = get(session, settlement_id)
     if settlement.institution_id != institution.id:
@@ -500,8 +502,8 @@ def refund(
         parts=[rules.PaidPart(p.id, p.seq, p.amount_fen, p.refunded_fen) for p in settlement.parts],
     )
     now, today = env.now(), env.today()
-    row = Refund(settlement_id=settlement.id, amount_fen=amount, cash_fen=cash,
-                 reason=reason[:200] if reason else None, at=now, on=today, idempotency_key=key)
+    row = Refund(settlement_id=settlement.id, amount_fen=amount, cash_fen=cash, reason=reason, at=now, on=today,
+                 idempotency_key=key)
     session.add(row)
     session.flush()
     parts = {p.id: p for p in settlement.parts}

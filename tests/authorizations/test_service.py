@@ -312,12 +312,13 @@ def test_unbind_keeps_who_and_why(world, clock, pair, who, reason, kind):
     binding_id = world.bind(payer, wife)
     clock.advance(days=3)
     actor = {"payer": payer.actor, "beneficiary": wife.actor, "staff": STAFF}[who]
-    unbind(world, binding_id, actor, note="家庭原因" * 60)
+    refused(world, lambda: unbind(world, binding_id, actor, note="家庭原因" * 60), "INVALID_FIELD")  # 240 > 200
+    unbind(world, binding_id, actor, note="家庭原因" * 50)
     row = binding(world, binding_id)
     assert (row.ended_on, row.end_reason, row.ended_by_kind, row.ended_by_id) == (
         date(2025, 6, 5), reason, kind, actor.id)
     assert row.ended_at == NOW + timedelta(days=3)
-    assert row.end_note == ("家庭原因" * 60)[:200]
+    assert row.end_note == "家庭原因" * 50
     assert [(r.state, r.end_reason) for r in records_of(world, wife).items] == [("ended", reason)]
     assert world.db.read(lambda s: authorizations.active_payer_bindings(
         s, beneficiary_id=wife.id, on=world.env.today())) == []
@@ -343,7 +344,9 @@ def test_unbind_twice_is_refused(world, pair):
 
 def test_unbind_unknown_binding_is_refused(world):
     refused(world, lambda: unbind(world, 424242, STAFF), "BINDING_NOT_FOUND")
-    refused(world, lambda: unbind(world, "1", STAFF), "BINDING_NOT_FOUND")
+    for not_a_number in ("1", True, 2**63, 0):
+        error = refused(world, lambda n=not_a_number: unbind(world, n, STAFF), "INVALID_FIELD")
+        assert error.params["field"] == "binding_id"
 
 
 def test_a_pending_binding_can_be_withdrawn(world, pair):

@@ -284,3 +284,12 @@ def test_sz_4_check_card_no_upper_cases_and_accepts_nothing():
 def test_sz_4_check_card_no_refuses_bad_card_numbers(value):
     error = refused(check_card_no, value, code="INVALID_FIELD")
     assert error.params["field"] == "card_no"
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("丁一", "单田"), ("邓明", "曾强"), ("谢明", "解一"), ("覃林", "孙明"), ("区华", "欧阳"), ("乔木", "仇平")],
+)
+def test_hn_4_surnames_sort_by_their_surname_reading(first, second):
+    """HN-4: as surnames 单 is Shàn, 曾 Zēng, 解 Xiè, 覃 Qín, 区 Ōu, 仇 Qiú; each pair sorts the other way by plain pinyin."""
+    assert name_sort_key(first) < name_sort_key(second)

@@ -130,3 +130,19 @@ def test_concurrent_refunds_of_a_cash_only_settlement_never_exceed_it(world):
     assert sum(refunded) == 9_000
     row = world.db.read(lambda s: s.get(Settlement, paid.settlement_id))
     assert (row.refunded_fen, row.cash_refunded_fen) == (9_000, 9_000)
+
+
+def test_a_retried_cancellation_racing_the_first_gets_its_answer(world):
+    """HN-5, NI-5: a HIS that resends a cancellation while the first is running is answered with the first."""
+    world.institution()
+    patient = world.person(current_fen=10_000)
+    paid = world.settle(patient, 4_000)
+
+    def cancel():
+        return world.run(lambda s, env: settlement.cancel(
+            s, env, institution_code="H23010100001", settlement_id=paid.settlement_id, idempotency_key="cancel-1"))
+
+    results = run_all([cancel for _ in range(6)], workers=6)
+    assert len({r.refund_id for r in results}) == 1
+    assert sum(not r.replayed for r in results) == 1
+    assert world.total(patient) == 10_000

@@ -489,3 +489,34 @@ def test_hn_9_cross_province_aid_is_not_a_binding(world):
     harbin_child = world.person("哈尔滨子", born=CHILD, scheme="resident")
     refused(lambda: world.bind(henan_payer, harbin_child, "child",
                                documents=[{"kind": "household_register", "file_ref": "f.pdf"}]), "OUT_OF_SCOPE")
+
+
+# -- a retry gets the first answer, whatever has changed since --------------------------------------------------
+
+
+def test_a_retry_after_the_patient_was_terminated_gets_the_first_answer(world):
+    """N-10 paid once: the retried request is answered from its key before any check of today's state."""
+    world.institution()
+    patient = world.person(current_fen=10_000)
+    first = world.settle(patient, 3_000, key="his-0001")
+    world.run(lambda s, env: people.change_status(s, env, id_number=patient.id_number, status="terminated",
+                                                  actor=Actor.staff("T1")))
+    again = world.settle(patient, 3_000, key="his-0001")
+    assert again.replayed and again.settlement_id == first.settlement_id and again.own_fen == 3_000
+    refused(lambda: world.settle(patient, 3_000, key="his-0002"), "NOT_ENROLLED")
+    assert world.total(patient) == 7_000
+
+
+def test_n_4_a_proxy_purchase_needs_the_patients_card_and_another_person(world):
+    """N-4, WL-3: the agent brings the patient's own card, and the agent is not the patient."""
+    world.institution("P23010100001", kind="pharmacy")
+    patient = world.person("黄奶奶", born=ELDER, sex="F", current_fen=5_000, card_no="HLJ200001")
+    agent = world.person("黄孙", born=CHILD)
+    refused(lambda: world.settle(patient, 1_000, institution="P23010100001", use="pharmacy",
+                                 agent=settlement.Agent(name="黄孙", id_number=agent.id_number)),
+            "AGENT_NEEDS_PATIENT_CARD")
+    refused(lambda: world.settle(patient, 1_000, institution="P23010100001", use="pharmacy",
+                                 cert=settlement.Certificate("insurance_card", "HLJ200001"),
+                                 agent=settlement.Agent(name="黄奶奶", id_number=patient.id_number)),
+            "AGENT_IS_PATIENT")
+    assert world.total(patient) == 5_000 and count_settlements(world) == 0
