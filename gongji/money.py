@@ -53,6 +53,11 @@ def yuan_to_fen(value: Any, *, field: str) -> int:
     """
     if isinstance(value, bool) or value is None:
         raise GongjiError("INVALID_AMOUNT", field=field, reason_zh="缺少金额", reason_en="no amount was given")
+    if isinstance(value, float):
+        raise GongjiError(
+            "INVALID_AMOUNT", field=field, reason_zh="金额须以精确的十进制数传入，不能是浮点数",
+            reason_en="pass amounts as exact decimals (text or Decimal), not floats",
+        )
     text = str(value).strip()
     if not _YUAN.fullmatch(text):
         raise GongjiError(
@@ -64,7 +69,7 @@ def yuan_to_fen(value: Any, *, field: str) -> int:
         raise GongjiError(
             "INVALID_AMOUNT", field=field, reason_zh=f"“{value}”不是数字", reason_en=f"'{value}' is not a number"
         ) from None
-    if amount != amount.quantize(Decimal("0.01")):
+    if "." in text and len(text.split(".")[1]) > 2:
         raise GongjiError(
             "INVALID_AMOUNT",
             field=field,

@@ -78,9 +78,7 @@ def test_require_fen_message_names_the_field():
         ("12.5", 1250),
         ("0", 0),
         (" 3.07 ", 307),
-        ("1.230", 123),  # trailing zero beyond two decimals changes nothing
         ("100000000.00", MAX_FEN),
-        (12.5, 1250),
         (7, 700),
         (Decimal("0.29"), 29),
     ],
@@ -167,3 +165,9 @@ def test_d_6_yuan_fen_round_trip(yuan):
     fen = yuan_to_fen(str(yuan), field="x")
     assert Decimal(fen) == yuan * 100
     assert Decimal(fen_to_yuan(fen)) == yuan
+
+
+@pytest.mark.parametrize("value", ["1.230", "0.100", 12.5, 0.1])
+def test_d_6_more_than_two_decimals_or_a_float_is_refused(value):
+    """D-6: at most two decimals, written out (even a trailing zero); floats are not exact, so never amounts."""
+    refused(yuan_to_fen, value, field="medfee_sumamt")

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import create_engine, event, inspect
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -88,6 +88,8 @@ class Database:
             conn = conn.execution_options(gongji_write=write)
             with Session(bind=conn, expire_on_commit=False, autoflush=True) as session:
                 try:
+                    if not write and self.dialect == "postgresql":
+                        session.execute(text("SET TRANSACTION READ ONLY"))
                     yield session
                     session.commit()
                 except BaseException:

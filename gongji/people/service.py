@@ -160,11 +160,17 @@ def get(session: Session, person_id: int) -> Person:
 
 
 def lock_people(session: Session, person_ids: list[int]) -> None:
-    """Serialize changes that concern these people (binding caps, families): lock their rows in id order."""
+    """Serialize changes that concern these people (binding caps, families): lock their rows in id order.
+
+    What was read of them before (their enrollment, say) is read again under the lock.
+    """
+    ids = sorted(set(person_ids))
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            select(Person.id).where(Person.id.in_(sorted(set(person_ids)))).order_by(Person.id).with_for_update()
-        ).all()
+        session.execute(select(Person.id).where(Person.id.in_(ids)).order_by(Person.id).with_for_update()).all()
+    for person_id in ids:
+        enrollment = session.get(Enrollment, person_id)
+        if enrollment is not None:
+            session.refresh(enrollment)
 
 
 def enrollment_of(person: Person) -> Enrollment:
