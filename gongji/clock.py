@@ -51,6 +51,3 @@ def today(clock: Clock) -> date:
     """The current date in China Standard Time."""
     return clock.now().astimezone(CST).date()
 
-
-def cst_date(instant: datetime) -> date:
-    return instant.astimezone(CST).date()
