@@ -215,12 +215,8 @@ def _prepare(session: Session, env: Env, *, institution_code: str, patient_id_nu
     return institution, patient, use_
 
 
-def _funds(accounts: list[Account], balances: dict[int, int] | None = None) -> tuple[rules.FundBalance, ...]:
-    return tuple(
-        rules.FundBalance(account_id=a.id, fund=Fund(a.fund),
-                          balance_fen=balances[a.id] if balances is not None else a.balance_fen)
-        for a in accounts
-    )
+def _funds(accounts: list[Account]) -> tuple[rules.FundBalance, ...]:
+    return tuple(rules.FundBalance(account_id=a.id, fund=Fund(a.fund), balance_fen=a.balance_fen) for a in accounts)
 
 
 def _check_attestation(session: Session, env: Env, patient: Person, attestation: Attestation) -> Person:
