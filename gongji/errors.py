@@ -10,7 +10,8 @@ Every refusal is a :class:`GongjiError` carrying
 A refused request changes nothing: services raise before they write, and the one place that
 commits (:meth:`gongji.db.Database.run`) rolls the whole transaction back on any error.
 
-The catalogue below is the single list of codes. ``{amount:yuan}`` in a template shows fen as yuan.
+The catalogue below is the single list of codes (``docs/errors.md`` is generated from it by
+``gongji errors``). ``{amount:yuan}`` in a template shows fen as yuan.
 """
 
 from __future__ import annotations
@@ -414,3 +415,23 @@ class GongjiError(Exception):
 
     def as_dict(self, language: str = "zh") -> dict[str, Any]:
         return {"code": self.code, "status": self.status, "message": self.message(language), "params": self.params}
+
+
+def catalogue_markdown() -> str:
+    """The catalogue as a Markdown table, for ``docs/errors.md`` (``gongji errors``)."""
+    lines = [
+        "# Error codes",
+        "",
+        "Every refusal carries one of these stable codes, an HTTP status, and a message in Chinese and English",
+        "that says what was wrong and what to do. Codes are never renamed; clients may switch on them.",
+        "Placeholders such as `{name}` are filled from the error's `params`; `{amount:yuan}` shows fen as yuan.",
+        "This page is generated from `gongji/errors.py` by `gongji errors`.",
+        "",
+        "| code | status | 中文 | English |",
+        "| --- | --- | --- | --- |",
+    ]
+    for code in sorted(CATALOGUE):
+        spec = CATALOGUE[code]
+        zh, en = (text.replace("|", "\\|") for text in (spec.zh, spec.en))
+        lines.append(f"| `{code}` | {spec.status} | {zh} | {en} |")
+    return "\n".join(lines) + "\n"

@@ -159,3 +159,13 @@ def test_as_dict():
     }
     assert error.as_dict("en")["message"] == error.message_en
     assert "张建国" in error.as_dict("en")["message"]
+
+
+def test_docs_errors_md_is_the_current_catalogue():
+    """docs/errors.md is what integrators read; regenerate it with `gongji errors > docs/errors.md`."""
+    from pathlib import Path
+
+    from gongji.errors import catalogue_markdown
+
+    docs = Path(__file__).resolve().parent.parent / "docs" / "errors.md"
+    assert docs.read_text(encoding="utf-8") == catalogue_markdown()

@@ -1,4 +1,4 @@
-"""The command line: ``gongji demo``, ``gongji regions``, ``gongji check``, ``gongji close-expired``, ``gongji db upgrade``.
+"""The command line: ``gongji demo``, ``regions``, ``check``, ``close-expired``, ``errors``, ``db upgrade``.
 
 The database is named by ``--database-url`` or ``GONGJI_DATABASE_URL`` (default: a SQLite file in
 the current folder). Each command that writes is one transaction. Exit status:
@@ -33,7 +33,7 @@ from gongji.db import Database
 from gongji.demo import story
 from gongji.demo.population import DEFAULT_PEOPLE, load_population
 from gongji.env import Env
-from gongji.errors import GongjiError
+from gongji.errors import GongjiError, catalogue_markdown
 from gongji.ledger import service as ledger
 from gongji.money import fen_to_yuan
 from gongji.policy import PolicyFileError, RegionPolicy, load_policies
@@ -210,6 +210,12 @@ def check(ctx: typer.Context) -> None:
             out.print(Text(f"  entry {entry_id}: sums to {fen_to_yuan(total)}"))
         raise fail("✗ 账本检查未通过 · ledger check FAILED")
     out.print(Text("✓ 账本检查通过 · ledger check ok", style="green"))
+
+
+@app.command()
+def errors() -> None:
+    """列出全部错误代码（Markdown）· Print every error code with its status and messages, as Markdown."""
+    typer.echo(catalogue_markdown(), nl=False)
 
 
 @app.command("close-expired")
