@@ -16,17 +16,9 @@ import pytest
 from gongji.authorizations import rules
 from gongji.authorizations.rules import BindingRequest, BindingSituation, Party
 from gongji.errors import GongjiError
-from gongji.policy import Scope, load_policies
-from gongji.policy.book import BUILT_IN
+from gongji.policy import Scope
 from gongji.terms import Relationship, Scheme, Status
-
-BOOK = load_policies(BUILT_IN)
-HEILONGJIANG = BOOK.for_region("230100")
-HENAN = BOOK.for_region("410100")
-SHENZHEN = BOOK.for_region("440300")
-HANGZHOU = BOOK.for_region("330100")
-ULANQAB = BOOK.for_region("150900")
-NATIONAL = BOOK.for_region("110100")
+from tests.regions import HANGZHOU, HEILONGJIANG, HENAN, NATIONAL, SHENZHEN, ULANQAB
 
 TODAY = date(2025, 6, 2)
 

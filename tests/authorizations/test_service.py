@@ -425,26 +425,27 @@ def test_hlj_4_suspended_payer_is_refused_in_heilongjiang(world, pair):
     refused(world, lambda: world.bind(payer, wife), "PAYER_NOT_NORMAL")
 
 
-def test_hn_2_suspended_payer_is_refused_in_henan(world):
-    """HN-2: in Henan both sides must be in normal status."""
+def henan_couple(world):
+    """A Zhengzhou payer and his wife, in one family (HN-1), ready to bind."""
     payer = world.person("王建军", city="zhengzhou", current_fen=10_000)
     wife = world.person("刘红", city="zhengzhou", sex="F")
     family = world.run(lambda s, env: authorizations.create_family(
         s, env, householder_id_number=payer.id_number, name="王家", actor=payer.actor))
     world.run(lambda s, env: authorizations.add_member(
         s, env, family_id=family.id, member_id_number=wife.id_number, relationship="spouse", actor=payer.actor))
+    return payer, wife
+
+
+def test_hn_2_suspended_payer_is_refused_in_henan(world):
+    """HN-2: in Henan both sides must be in normal status."""
+    payer, wife = henan_couple(world)
     suspend(world, payer)
     error = refused(world, lambda: world.bind(payer, wife, documents=HENAN_PROOF), "PAYER_NOT_NORMAL")
     assert error.params["status_en"] == "suspended"
 
 
 def test_hn_2_suspended_beneficiary_is_refused_in_henan(world):
-    payer = world.person("王建军", city="zhengzhou", current_fen=10_000)
-    wife = world.person("刘红", city="zhengzhou", sex="F")
-    family = world.run(lambda s, env: authorizations.create_family(
-        s, env, householder_id_number=payer.id_number, name="王家", actor=payer.actor))
-    world.run(lambda s, env: authorizations.add_member(
-        s, env, family_id=family.id, member_id_number=wife.id_number, relationship="spouse", actor=payer.actor))
+    payer, wife = henan_couple(world)
     suspend(world, wife)
     refused(world, lambda: world.bind(payer, wife, documents=HENAN_PROOF), "BENEFICIARY_NOT_NORMAL")
 

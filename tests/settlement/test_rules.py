@@ -17,19 +17,11 @@ from hypothesis import strategies as st
 
 from gongji.authorizations.rules import Party
 from gongji.people.service import name_sort_key
-from gongji.policy import PayerOrder, load_policies
-from gongji.policy.book import BUILT_IN
+from gongji.policy import PayerOrder
 from gongji.settlement import rules
 from gongji.settlement.rules import FundBalance, PaidPart, PayerCandidate
 from gongji.terms import Fund, Scheme, Status, Use
-
-BOOK = load_policies(BUILT_IN)
-HEILONGJIANG = BOOK.for_region("230100")
-HENAN = BOOK.for_region("410100")
-SHENZHEN = BOOK.for_region("440300")
-HANGZHOU = BOOK.for_region("330100")
-ULANQAB = BOOK.for_region("150900")
-NATIONAL = BOOK.for_region("110100")
+from tests.regions import HENAN, SHENZHEN, ULANQAB
 
 CY, PY = Fund.CURRENT_YEAR, Fund.PRIOR_YEARS
 PATIENT_ID = 100
