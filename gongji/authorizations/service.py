@@ -17,6 +17,7 @@ from gongji.errors import GongjiError
 from gongji.events.models import Event
 from gongji.events.service import record as record_event
 from gongji.inputs import check_date, check_id, check_optional_date, check_sequence, check_text
+from gongji.notifications import outbox
 from gongji.people import service as people
 from gongji.people.models import Person
 from gongji.terms import Channel, DocumentKind, EndReason, Relationship, Scheme, Status, parse_enum
@@ -206,12 +207,14 @@ def close_expired(session: Session, env: Env) -> int:
     if not expired:
         return 0
     actor = Actor.system("expiry")
-    session.execute(insert(Event), [
-        {"at": env.now(), "kind": "binding.ended", "actor_kind": actor.kind.value, "actor_id": actor.id,
+    now, data = env.now(), {"reason": EndReason.EXPIRED.value}
+    events = session.execute(insert(Event).returning(Event.id, Event.concerns), [
+        {"at": now, "kind": "binding.ended", "actor_kind": actor.kind.value, "actor_id": actor.id,
          "channel": actor.channel.value, "subject_type": "binding", "subject_id": row.id,
-         "concerns": sorted({row.payer_id, row.beneficiary_id}), "data": {"reason": EndReason.EXPIRED.value}}
+         "concerns": sorted({row.payer_id, row.beneficiary_id}), "data": data}
         for row in expired
-    ])
+    ]).all()
+    outbox.enqueue_many(session, at=now, events=[(e.id, "binding.ended", e.concerns, data) for e in events])
     day_after_end = (
         Binding.end_on + 1 if session.get_bind().dialect.name == "postgresql" else func.date(Binding.end_on, "+1 day")
     )

@@ -1,17 +1,21 @@
 """Every table, imported in one place so that migrations and tests see the whole schema."""
 
+from gongji.api.models import StoredResponse
+from gongji.auth.models import AuthSession, InstitutionKey, PersonCredential, SeenNonce, StaffMember
 from gongji.authorizations.models import Binding, BindingDocument, Family, FamilyMember
 from gongji.db.base import Base
 from gongji.events.models import Event
 from gongji.idempotency import IdempotencyRecord
 from gongji.institutions.models import Institution
 from gongji.ledger.models import Account, LedgerEntry, Posting
+from gongji.notifications.models import Notification
 from gongji.people.models import Enrollment, Person
 from gongji.settlement.models import Refund, RefundPart, Settlement, SettlementPart
 from gongji.transfers.models import ContributionPayment, Transfer
 
 __all__ = [
-    "Account", "Base", "Binding", "BindingDocument", "ContributionPayment", "Enrollment", "Event", "Family",
-    "FamilyMember", "IdempotencyRecord", "Institution", "LedgerEntry", "Person", "Posting", "Refund", "RefundPart",
-    "Settlement", "SettlementPart", "Transfer",
+    "Account", "AuthSession", "Base", "Binding", "BindingDocument", "ContributionPayment", "Enrollment",
+    "Event", "Family", "FamilyMember", "IdempotencyRecord", "Institution", "InstitutionKey", "LedgerEntry",
+    "Notification", "Person", "PersonCredential", "Posting", "Refund", "RefundPart", "SeenNonce",
+    "Settlement", "SettlementPart", "StaffMember", "StoredResponse", "Transfer",
 ]

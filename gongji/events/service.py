@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from gongji.actors import Actor
 from gongji.env import Env
 from gongji.events.models import Event
+from gongji.notifications.outbox import enqueue
 
 
 def record(
@@ -35,4 +36,5 @@ def record(
         data=data or {},
     )
     session.add(event)
+    enqueue(session, event)  # the outbox: in this same transaction (HZ-4, N-9)
     return event

@@ -1,0 +1,80 @@
+"""Signed requests of institutions (hospitals and pharmacies).
+
+An institution holds a code and a secret. Each request carries four headers::
+
+    X-Gongji-Institution: H23010100001
+    X-Gongji-Timestamp:   1767225600            (Unix seconds)
+    X-Gongji-Nonce:       6f1c0c5e9a2b4d1f8e7a  (16 to 64 letters, digits, '-' or '_'; new for every request)
+    X-Gongji-Signature:   hex(HMAC-SHA256(secret, canonical))
+
+where ``canonical`` is five lines joined by ``\\n``: the method in capitals, the path with its query
+string exactly as sent, the timestamp, the nonce, and the hex SHA-256 of the body (of the empty
+string when there is none). The server refuses a signature that does not match, a timestamp more
+than five minutes away from its clock, and a nonce it has seen before.
+
+This module is used by both sides: the server verifies with :func:`expected_signature`, clients sign
+with :func:`signed_headers` or, with httpx, :class:`InstitutionAuth`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import time
+from collections.abc import Generator
+
+import httpx
+
+INSTITUTION = "X-Gongji-Institution"
+TIMESTAMP = "X-Gongji-Timestamp"
+NONCE = "X-Gongji-Nonce"
+SIGNATURE = "X-Gongji-Signature"
+
+NONCE_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def canonical(method: str, path_and_query: str, timestamp: str, nonce: str, body: bytes) -> bytes:
+    return "\n".join(
+        [method.upper(), path_and_query, timestamp, nonce, hashlib.sha256(body).hexdigest()]
+    ).encode()
+
+
+def expected_signature(secret: str, method: str, path_and_query: str, timestamp: str, nonce: str,
+                       body: bytes) -> str:
+    return hmac.new(secret.encode(), canonical(method, path_and_query, timestamp, nonce, body),
+                    hashlib.sha256).hexdigest()
+
+
+def signed_headers(code: str, secret: str, method: str, path_and_query: str, body: bytes = b"", *,
+                   timestamp: int | None = None, nonce: str | None = None) -> dict[str, str]:
+    """The four headers that sign one request."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    nonce = nonce or secrets.token_hex(16)
+    return {
+        INSTITUTION: code,
+        TIMESTAMP: ts,
+        NONCE: nonce,
+        SIGNATURE: expected_signature(secret, method, path_and_query, ts, nonce, body),
+    }
+
+
+class InstitutionAuth(httpx.Auth):
+    """httpx authentication that signs every request: ``httpx.Client(auth=InstitutionAuth(code, secret))``.
+
+    ``clock`` gives the Unix time to sign with (the system clock unless given).
+    """
+
+    requires_request_body = True
+
+    def __init__(self, code: str, secret: str, clock=None) -> None:
+        self.code = code
+        self.secret = secret
+        self.clock = clock or time.time
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        path = request.url.raw_path.decode()
+        request.headers.update(signed_headers(self.code, self.secret, request.method, path, request.content,
+                                              timestamp=int(self.clock())))
+        yield request

@@ -1,0 +1,53 @@
+"""Which events people are told about, and writing those notifications in the event's own transaction.
+
+HZ-4 and N-9: binding and unbinding, each payment from someone's account for a relative (settlement
+or resident contribution), transfers, refunds, and changes of a family. Everyone the event concerns
+gets one notification (the payer and the beneficiary, the patient and each payer refunded).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from gongji.events.models import Event
+from gongji.notifications.models import Notification
+
+NOTIFIED_KINDS = frozenset({
+    "binding.created",
+    "binding.ended",
+    "mutual_aid.paid",
+    "contribution.paid",
+    "transfer.made",
+    "settlement.refunded",
+    "family.member_added",
+    "family.member_removed",
+    "family.member_left",
+    "family.dissolved",
+})
+
+
+def enqueue(session: Session, event: Event) -> None:
+    """Add the notifications of an event not yet flushed (the ORM fills in the event id)."""
+    if event.kind not in NOTIFIED_KINDS:
+        return
+    for person_id in event.concerns:
+        session.add(Notification(event=event, person_id=person_id, kind=event.kind, data=event.data,
+                                 created_at=event.at, status="pending", attempts=0, next_attempt_at=event.at))
+
+
+def enqueue_many(session: Session, *, at: datetime,
+                 events: Iterable[tuple[int, str, Iterable[int], dict[str, Any]]]) -> None:
+    """Notifications of events inserted in bulk: ``(event_id, kind, concerns, data)`` each."""
+    rows = [
+        {"event_id": event_id, "person_id": person_id, "kind": kind, "data": data, "created_at": at,
+         "status": "pending", "attempts": 0, "next_attempt_at": at}
+        for event_id, kind, concerns, data in events if kind in NOTIFIED_KINDS
+        for person_id in concerns
+    ]
+    if rows:
+        session.execute(insert(Notification), rows)
