@@ -172,8 +172,9 @@ def _open_session(session: Session, env: Env, principal: Principal, minutes: int
 
 def login_person(session: Session, env: Env, *, id_number: str, password: str, minutes: int) -> Login:
     """A person logs in with his ID number and password. Any mismatch is the same LOGIN_FAILED."""
+    number = parse_id_number(id_number).number  # a mistyped number is told as such (INVALID_ID_NUMBER)
     try:
-        person = people.find(session, parse_id_number(id_number))
+        person = people.find(session, number)
     except GongjiError:
         verify_password(str(password), DUMMY_HASH)
         raise GongjiError("LOGIN_FAILED") from None

@@ -1,0 +1,105 @@
+"""The application: ``create_app()`` wires storage, policies, settings, errors and every domain's endpoints."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from importlib import import_module
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from gongji import __version__
+from gongji.api import problems
+from gongji.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from gongji.api.settings import ApiSettings
+from gongji.clock import SystemClock
+from gongji.db import Database
+from gongji.env import Env
+from gongji.policy import load_policies
+
+#: Modules whose ``router`` is served, in the order the documentation lists them.
+ROUTERS = [
+    "gongji.auth.endpoints",
+    "gongji.people.endpoints",
+    "gongji.authorizations.endpoints",
+    "gongji.settlement.endpoints",
+    "gongji.transfers.endpoints",
+    "gongji.notifications.endpoints",
+    "gongji.institutions.endpoints",
+    "gongji.policy.endpoints",
+    "gongji.api.operations",
+]
+
+DESCRIPTION = """\
+职工医保个人账户家庭共济服务接口 · The HTTP interface of family mutual aid of employee medical-insurance
+personal accounts.
+
+* Amounts are integer **fen** (12.50 yuan is `1250`); dates are ISO 8601 (`2025-06-02`).
+* Requests that move money or change a binding take an **`Idempotency-Key`** header: a retry with the same
+  key gets the first answer back (`Idempotent-Replayed: true`) and changes nothing more.
+* Errors are RFC 9457 problem details (`application/problem+json`) with a stable `code`, in the language of
+  `Accept-Language` (Chinese by default).
+* People and staff log in (`POST /v1/auth/person`, `POST /v1/auth/staff`) and send `Authorization: Bearer
+  <token>`; institutions sign every request (`X-Gongji-Institution`, `-Timestamp`, `-Nonce`, `-Signature`).
+"""
+
+TAGS = [
+    {"name": "auth", "description": "登录与退出 · logging in and out"},
+    {"name": "people", "description": "参保人、账户与记录 · insured people, accounts and records"},
+    {"name": "bindings", "description": "共济绑定 · mutual-aid bindings (N-2, N-7, HLJ-1..9, WL-1)"},
+    {"name": "families", "description": "家庭共济网 · families (HN-1, HN-7)"},
+    {"name": "settlements", "description": "结算与退费 · settlements and refunds (N-3, N-4, HN-4, HN-5, SZ-1)"},
+    {"name": "transfers", "description": "历年账户划转与代缴 · transfers and contributions (HZ-1..4, N-5)"},
+    {"name": "notifications", "description": "消息通知 · notifications (HZ-4, N-9)"},
+    {"name": "administration", "description": "机构、经办人员与地区政策 · institutions, staff, region settings"},
+    {"name": "operations", "description": "健康检查与指标 · health and metrics"},
+]
+
+
+def create_app(db: Database | None = None, env: Env | None = None, settings: ApiSettings | None = None, *,
+               run_worker: bool = False) -> FastAPI:
+    db = db or Database()
+    env = env or Env(clock=SystemClock(), policies=load_policies())
+    settings = settings or ApiSettings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        worker = None
+        if run_worker and settings.notify_sender:
+            from gongji.notifications.senders import sender_from_url
+            from gongji.notifications.service import start_in_thread
+
+            worker = start_in_thread(db, env, sender_from_url(settings.notify_sender))
+        try:
+            yield
+        finally:
+            if worker is not None:
+                thread, stop = worker
+                stop.set()
+                thread.join(timeout=10)
+
+    app = FastAPI(
+        title="Gongji 共济", version=__version__, description=DESCRIPTION, openapi_tags=TAGS, lifespan=lifespan,
+        responses={422: {"model": problems.Problem, "description": "请求有误 · the request is not valid"}},
+    )
+    app.state.db, app.state.env, app.state.settings = db, env, settings
+    problems.install(app)
+    for name in ROUTERS:
+        try:
+            module = import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        app.include_router(module.router)
+
+    @app.get("/problems/{code}", include_in_schema=False)
+    def problem_type(code: str) -> JSONResponse:
+        entry = problems.catalogue_entry(code)
+        if entry is None:
+            return JSONResponse({"detail": "unknown problem type"}, status_code=404)
+        return JSONResponse(entry)
+
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
+    app.add_middleware(RequestIdMiddleware)
+    return app

@@ -1,0 +1,203 @@
+"""Refusals as RFC 9457 problem details, in the language the client asks for.
+
+Every error body looks like::
+
+    HTTP/1.1 409 Conflict
+    Content-Type: application/problem+json
+    Content-Language: zh-CN
+
+    {"type": "/problems/REBIND_TOO_SOON", "title": "Rebind too soon", "status": 409,
+     "detail": "该亲属于 2025-06-01 解除绑定，2025-07-01 后可再次绑定。", "instance": "/v1/bindings",
+     "code": "REBIND_TOO_SOON", "params": {...}, "request_id": "6c1f..."}
+
+``type`` can be opened (``GET /problems/{code}``) for the code's meaning in both languages. A request
+that does not validate gets ``INVALID_REQUEST`` with ``errors``: one entry per field, saying which and
+why. An unexpected exception is logged with its traceback and answered with ``INTERNAL_ERROR`` and no
+detail of the failure.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gongji.errors import CATALOGUE, GongjiError
+
+log = logging.getLogger("gongji.api")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def language_of(accept_language: str | None) -> str:
+    """'zh' or 'en' from an Accept-Language header: the preferred of the two, Chinese when neither is named."""
+    best, best_q = "zh", -1.0
+    for index, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        tag = tag.strip().lower()
+        q = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        primary = tag.split("-")[0]
+        if primary in ("zh", "en") and q > 0 and (q > best_q):
+            best, best_q = primary, q - index * 1e-6
+    return best
+
+
+def title_of(code: str) -> str:
+    return code.replace("_", " ").capitalize()
+
+
+class FieldProblem(BaseModel):
+    field: str
+    reason: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem detail with Gongji's stable ``code``."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    code: str
+    params: dict[str, Any] = {}
+    request_id: str
+    errors: list[FieldProblem] | None = None
+
+
+def _request_id(request: Request) -> str:
+    return request.scope.get("state", {}).get("request_id", "") or request.headers.get("x-request-id", "")
+
+
+def problem_response(request: Request, error: GongjiError, *, errors: list[dict[str, str]] | None = None
+                     ) -> JSONResponse:
+    language = language_of(request.headers.get("accept-language"))
+    body: dict[str, Any] = {
+        "type": f"/problems/{error.code}",
+        "title": title_of(error.code),
+        "status": error.status,
+        "detail": error.message(language),
+        "instance": request.url.path,
+        "code": error.code,
+        "params": {k: v for k, v in error.params.items() if isinstance(v, str | int | float | bool) or v is None},
+        "request_id": _request_id(request),
+    }
+    if errors is not None:
+        body["errors"] = errors
+    headers = {"Content-Language": "zh-CN" if language == "zh" else "en"}
+    if error.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="gongji"'
+    return JSONResponse(body, status_code=error.status, media_type=PROBLEM_JSON, headers=headers)
+
+
+# -- validation errors in words -------------------------------------------------------------------
+
+_REASONS: dict[str, tuple[str, str]] = {
+    "missing": ("缺少此项", "this is required"),
+    "extra_forbidden": ("不认识此项，请删除", "this field is not known; remove it"),
+    "int_type": ("须为整数", "must be a whole number"),
+    "int_parsing": ("须为整数", "must be a whole number"),
+    "int_from_float": ("须为整数（金额以分为单位，不能有小数）", "must be a whole number (amounts are in fen, no decimals)"),
+    "string_type": ("须为文字", "must be a string"),
+    "bool_type": ("须为 true 或 false", "must be true or false"),
+    "bool_parsing": ("须为 true 或 false", "must be true or false"),
+    "date_type": ("须为日期，格式 YYYY-MM-DD", "must be a date as YYYY-MM-DD"),
+    "date_parsing": ("须为日期，格式 YYYY-MM-DD", "must be a date as YYYY-MM-DD"),
+    "date_from_datetime_parsing": ("须为日期，格式 YYYY-MM-DD", "must be a date as YYYY-MM-DD"),
+    "date_from_datetime_inexact": ("须为日期，不含时间", "must be a date without a time"),
+    "list_type": ("须为列表", "must be a list"),
+    "model_type": ("须为对象", "must be an object"),
+    "dict_type": ("须为对象", "must be an object"),
+    "json_invalid": ("不是有效的JSON", "is not valid JSON"),
+    "enum": ("取值无效", "is not one of the allowed values"),
+    "literal_error": ("取值无效", "is not one of the allowed values"),
+}
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:] if parts[0] == "body" else parts
+    return ".".join(parts) or "body"
+
+
+def _reason(err: dict[str, Any], language: str) -> str:
+    kind = err.get("type", "")
+    ctx = err.get("ctx") or {}
+    zh_en = _REASONS.get(kind)
+    if zh_en is None:
+        if kind in ("string_too_long", "too_long"):
+            n = ctx.get("max_length")
+            zh_en = (f"最多 {n} 个字符", f"must have at most {n} characters")
+        elif kind in ("string_too_short", "too_short"):
+            n = ctx.get("min_length")
+            zh_en = (f"至少 {n} 个字符", f"must have at least {n} characters")
+        elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+            bound = next(iter(ctx.values()), "")
+            words = {"greater_than": ("须大于", "must be greater than"),
+                     "greater_than_equal": ("须不小于", "must be at least"),
+                     "less_than": ("须小于", "must be less than"),
+                     "less_than_equal": ("须不大于", "must be at most")}[kind]
+            zh_en = (f"{words[0]} {bound}", f"{words[1]} {bound}")
+        elif kind == "string_pattern_mismatch":
+            zh_en = ("格式不正确", "has the wrong format")
+        elif kind in ("enum", "literal_error") or "expected" in ctx:
+            expected = ctx.get("expected", "")
+            zh_en = (f"取值无效，可选：{expected}", f"must be one of: {expected}")
+        else:
+            zh_en = ("取值无效", "is not valid")
+    return zh_en[0] if language == "zh" else zh_en[1]
+
+
+def validation_response(request: Request, exc: RequestValidationError) -> JSONResponse:
+    language = language_of(request.headers.get("accept-language"))
+    raw = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in raw):
+        return problem_response(request, GongjiError("MALFORMED_BODY", reason=str(raw[0].get("msg", ""))[:200]))
+    errors = [{"field": _field_name(tuple(e.get("loc", ()))), "reason": _reason(e, language)} for e in raw]
+    summary_zh = "；".join(f"{e['field']}：{_reason(r, 'zh')}" for e, r in zip(errors, raw, strict=True))
+    summary_en = "; ".join(f"{e['field']}: {_reason(r, 'en')}" for e, r in zip(errors, raw, strict=True))
+    error = GongjiError("INVALID_REQUEST", summary_zh=summary_zh[:500], summary_en=summary_en[:500])
+    return problem_response(request, error, errors=errors)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(GongjiError)
+    async def _gongji(request: Request, exc: GongjiError) -> JSONResponse:
+        return problem_response(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return validation_response(request, exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        method, path = request.method, request.url.path[:200]
+        if exc.status_code == 405:
+            return problem_response(request, GongjiError("METHOD_NOT_ALLOWED", method=method, path=path))
+        return problem_response(request, GongjiError("ROUTE_NOT_FOUND", method=method, path=path))
+
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(request, GongjiError("INTERNAL_ERROR", request_id=_request_id(request)))
+
+
+def catalogue_entry(code: str) -> dict[str, Any] | None:
+    spec = CATALOGUE.get(code)
+    if spec is None:
+        return None
+    return {"type": f"/problems/{code}", "code": code, "title": title_of(code), "status": spec.status,
+            "template_zh": spec.zh, "template_en": spec.en}

@@ -1,0 +1,54 @@
+"""The service's settings, from the environment (``GONGJI_*``), with defaults fit for a laptop."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def server_key_from_env() -> bytes:
+    """``GONGJI_SECRET_KEY``; otherwise a key kept in ``GONGJI_SECRET_FILE`` (default ``gongji.secret``), made once.
+
+    Institutions' secrets are derived from this key: keep it secret, and keep it (a new key makes
+    every issued institution secret invalid).
+    """
+    value = os.environ.get("GONGJI_SECRET_KEY")
+    if value:
+        return value.encode()
+    path = Path(os.environ.get("GONGJI_SECRET_FILE", "gongji.secret"))
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip().encode()
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    server_key: bytes = field(repr=False)
+    #: How far an institution's request time may be from the server's (seconds).
+    signature_window_s: int = 300
+    person_session_minutes: int = 30
+    staff_session_minutes: int = 480
+    max_body_bytes: int = 1_000_000
+    #: Where the notification worker sends (``gongji.notifications.senders.sender_from_url``); None: no worker.
+    notify_sender: str | None = "log"
+
+    @classmethod
+    def from_env(cls) -> ApiSettings:
+        return cls(
+            server_key=server_key_from_env(),
+            signature_window_s=_int("GONGJI_SIGNATURE_WINDOW_S", 300),
+            person_session_minutes=_int("GONGJI_PERSON_SESSION_MINUTES", 30),
+            staff_session_minutes=_int("GONGJI_STAFF_SESSION_MINUTES", 480),
+            max_body_bytes=_int("GONGJI_MAX_BODY_BYTES", 1_000_000),
+            notify_sender=os.environ.get("GONGJI_NOTIFY_SENDER", "log") or None,
+        )
