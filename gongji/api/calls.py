@@ -84,15 +84,18 @@ class Call:
     def write(self, fn: Callable[[Session], Any]) -> Any:
         return self.db.run(fn)
 
-    def once(self, work: Callable[[Session], Any], *, body: BaseModel | None = None, status_code: int = 200
-             ) -> JSONResponse:
+    def once(self, work: Callable[[Session], Any], *, body: BaseModel | None = None, status_code: int = 200,
+             required: bool = True) -> JSONResponse:
         """Do ``work`` once per Idempotency-Key: a retry gets the stored first answer and changes nothing.
 
         The answer is stored in the same transaction as the change it reports, so either both are
         there or neither. Only successful answers are stored: a refused request changed nothing and
-        may be sent again with the same key.
+        may be sent again with the same key. With ``required=False`` a request without a key is simply
+        done (for changes that move no money and end no binding).
         """
         if self.idempotency_key is None:
+            if not required:
+                return JSONResponse(jsonable_encoder(self.db.run(work)), status_code=status_code)
             raise GongjiError("IDEMPOTENCY_KEY_REQUIRED")
         key = check_key(self.idempotency_key)
         who = self.who

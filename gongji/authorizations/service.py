@@ -250,6 +250,11 @@ def _family(session: Session, family_id: int) -> Family:
     return family
 
 
+def get_family(session: Session, family_id: int) -> Family:
+    """A family that exists and is not dissolved, or FAMILY_NOT_FOUND."""
+    return _family(session, family_id)
+
+
 def family_of(session: Session, person_id: int) -> int | None:
     """The family a person belongs to now, as householder or member."""
     as_householder = session.execute(

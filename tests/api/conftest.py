@@ -49,6 +49,11 @@ class Api:
             self._tokens[staff_id] = {"Authorization": f"Bearer {r.json()['token']}"}
         return self._tokens[staff_id]
 
+    def advance(self, **delta: float) -> None:
+        """Move the clock on; logins have expired by then, so callers log in again when next asked for."""
+        self.world.env.clock.advance(**delta)
+        self._tokens.clear()
+
     def admin(self, staff_id: str = "A0001", region_prefix: str = "") -> dict[str, str]:
         return self.staff(staff_id, region_prefix=region_prefix, role="admin")
 
