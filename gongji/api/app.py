@@ -103,3 +103,8 @@ def create_app(db: Database | None = None, env: Env | None = None, settings: Api
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     return app
+
+
+def serve_app() -> FastAPI:
+    """The application as ``gongji serve`` runs it: settings from the environment, the notification worker on."""
+    return create_app(run_worker=True)

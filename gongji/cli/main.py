@@ -1,4 +1,4 @@
-"""The command line: ``gongji demo``, ``regions``, ``check``, ``close-expired``, ``errors``, ``db upgrade``.
+"""The command line: ``gongji serve``, ``demo``, ``regions``, ``check``, ``close-expired``, ``errors``, ``db upgrade``.
 
 The database is named by ``--database-url`` or ``GONGJI_DATABASE_URL`` (default: a SQLite file in
 the current folder). Each command that writes is one transaction. Exit status:
@@ -27,10 +27,12 @@ from rich.text import Text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from gongji.api.settings import server_key_from_env
 from gongji.authorizations import service as authorizations
 from gongji.clock import FixedClock
-from gongji.db import Database
+from gongji.db import Database, database_url
 from gongji.demo import story
+from gongji.demo.access import open_doors
 from gongji.demo.population import DEFAULT_PEOPLE, load_population
 from gongji.env import Env
 from gongji.errors import GongjiError, catalogue_markdown
@@ -253,8 +255,12 @@ def demo(
     seed: Annotated[int, typer.Option("--seed", help="seed of the synthetic population")] = 2025,
     people: Annotated[int, typer.Option("--people", min=0, max=100_000,
                                         help="about how many synthetic people to load")] = DEFAULT_PEOPLE,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve",
+                                              help="serve the demo over HTTP after the story")] = True,
+    host: Annotated[str, typer.Option("--host", help="address to serve on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="port to serve on")] = 8000,
 ) -> None:
-    """创建演示数据库并讲述共济规则的故事 · Build a demo database and tell the story of the rules."""
+    """创建演示数据库，讲述共济规则的故事，然后提供服务 · Build a demo database, tell the story of the rules, then serve it."""
     out = stdout()
     started = time.perf_counter()
     with reported_errors():
@@ -267,6 +273,8 @@ def demo(
         with out.status("载入合成人口 · loading the synthetic population …"):
             population = load_population(db, env, seed=seed, people_count=people)
         result = story.tell(db, env, clock, population, out)
+        server_key = server_key_from_env()
+        access = open_doors(db, env, cast=result.cast, population=population, server_key=server_key)
         db.dispose()
     out.print()
     out.print(Text(f"演示数据库 demo database: {database}  ({result.settlements} 笔故事结算 story settlements, "
@@ -274,6 +282,76 @@ def demo(
     out.print(Text(f"浏览 Explore: GONGJI_DATABASE_URL=sqlite:///{database} gongji check", style="dim"))
     if not result.ledger.ok:
         raise typer.Exit(EXIT_FAILED)
+    url = f"sqlite:///{database}"
+    print_demo_access(out, access, f"http://{host}:{port}")
+    if serve_after:
+        run_server(url, host=host, port=port, workers=1, notify=True, migrate=False, console=out)
+    else:
+        out.print(Text(f"服务 Serve it: gongji --database-url {url} serve", style="dim"))
+
+
+def print_demo_access(out: Console, access, base: str) -> None:
+    from gongji.demo import access as demo_access
+
+    table = Table(title="演示登录 · demo logins", box=box.SIMPLE_HEAD, title_justify="left")
+    for column in ("", "账号 account", "密码/密钥 password or secret", "说明 note"):
+        table.add_column(column, overflow="fold")
+    for member in access.people[:4]:
+        table.add_row("参保人 person", member.id_number, demo_access.PERSON_PASSWORD,
+                      f"{member.name} · POST {base}/v1/auth/person")
+    table.add_row("窗口 staff", demo_access.STAFF_ID, demo_access.STAFF_PASSWORD, f"POST {base}/v1/auth/staff")
+    table.add_row("管理员 admin", demo_access.ADMIN_ID, demo_access.ADMIN_PASSWORD, f"POST {base}/v1/auth/staff")
+    for inst in access.institutions:
+        table.add_row("机构 institution", inst.code, inst.secret, f"{inst.name} · signed requests")
+    out.print(table)
+    out.print(Text(f"另有 {len(access.people) - 4} 位故事人物使用同一密码 · {len(access.people) - 4} more of the "
+                   f"story's people share the same password.", style="dim"))
+
+
+def run_server(url: str, *, host: str, port: int, workers: int, notify: bool, migrate: bool,
+               console: Console) -> None:
+    """Serve the API with uvicorn until interrupted."""
+    import os
+
+    import uvicorn
+
+    from gongji import logs
+
+    db = connect(url)
+    if migrate:
+        db.upgrade()
+    elif not db.is_current():
+        raise fail("数据库结构不是最新版本，请先运行 gongji db upgrade。\n"
+                   f"The database schema is not current ({shown_url(db.url)}): run `gongji db upgrade` first.")
+    db.dispose()
+    base = f"http://{host}:{port}"
+    console.print(Text(f"共济服务 Gongji service · {shown_url(db.url)}", style="bold"))
+    console.print(Text(f"  接口文档 API docs   {base}/docs\n  OpenAPI            {base}/openapi.json\n"
+                       f"  健康 health        {base}/healthz  {base}/readyz\n  指标 metrics       {base}/metrics",
+                       style="dim"))
+    os.environ["GONGJI_DATABASE_URL"] = db.url
+    if not notify:
+        os.environ["GONGJI_NOTIFY_SENDER"] = ""
+    logs.configure()
+    uvicorn.run("gongji.api.app:serve_app", factory=True, host=host, port=port, workers=workers,
+                log_config=logs.uvicorn_log_config(), access_log=False, proxy_headers=False)
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option("--host", help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="server processes")] = 1,
+    notify: Annotated[bool, typer.Option("--notify/--no-notify",
+                                         help="run the notification worker inside the server")] = True,
+    migrate: Annotated[bool, typer.Option("--migrate/--no-migrate",
+                                          help="bring the schema to the newest version first")] = True,
+) -> None:
+    """提供HTTP接口服务 · Serve the HTTP API (FastAPI on uvicorn)."""
+    with reported_errors():
+        url = ctx.obj.database_url if ctx.obj and ctx.obj.database_url else database_url()
+        run_server(url, host=host, port=port, workers=workers, notify=notify, migrate=migrate, console=stdout())
 
 
 if __name__ == "__main__":

@@ -202,6 +202,8 @@ def print_population(console: Console, population: Population) -> None:
 class StoryResult:
     settlements: int
     ledger: ledger.LedgerCheck
+    #: The cast by their key in :data:`CAST`, as registered.
+    cast: dict[str, Member]
 
 
 class Story:
@@ -544,7 +546,7 @@ class Story:
             say.ok("账本检查通过", "ledger check ok")
         else:
             say.console.print(Text(f"            ✗ 账本检查未通过 ledger check FAILED: {result}", style="bold red"))
-        return StoryResult(settlements=self.settlements, ledger=result)
+        return StoryResult(settlements=self.settlements, ledger=result, cast=self.cast)
 
 
 def tell(db: Database, env: Env, clock: FixedClock, population: Population, console: Console) -> StoryResult:

@@ -20,7 +20,8 @@ from gongji.errors import GongjiError
 from gongji.policy.book import BUILT_IN
 
 #: Wide enough that no line of the story wraps; no policy folder but the built-in one.
-ENV = {"COLUMNS": "250", "GONGJI_POLICY_DIR": None, "GONGJI_DATABASE_URL": None}
+ENV = {"COLUMNS": "250", "GONGJI_POLICY_DIR": None, "GONGJI_DATABASE_URL": None,
+       "GONGJI_SECRET_KEY": "demo-test-key"}
 
 runner = CliRunner()
 
@@ -44,7 +45,7 @@ def paid(text: str, who: str, amount: str) -> list[int]:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> tuple[Path, str]:
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
-    result = invoke("demo", "--database", str(path), "--people", "120", "--seed", "7")
+    result = invoke("demo", "--database", str(path), "--people", "120", "--seed", "7", "--no-serve")
     assert result.exit_code == 0, result.output
     return path, result.stdout
 
@@ -132,7 +133,7 @@ def test_check_and_close_expired_on_the_demo_database(demo):
 def test_demo_never_overwrites_a_file_that_is_not_sqlite(tmp_path):
     notes = tmp_path / "notes.txt"
     notes.write_text("not a database", encoding="utf-8")
-    result = invoke("demo", "--database", str(notes))
+    result = invoke("demo", "--database", str(notes), "--no-serve")
     assert result.exit_code == 2
     assert "not a SQLite database" in result.stderr
     assert notes.read_text(encoding="utf-8") == "not a database"
