@@ -119,6 +119,11 @@ CATALOGUE: dict[str, ErrorSpec] = {
         "{name} 没有职工医保个人账户。",
         "{name} has no employee personal account.",
     ),
+    "NOTIFICATION_NOT_FOUND": ErrorSpec(
+        404,
+        "您的消息中没有编号为 {notification_id} 的消息。请刷新消息列表后再试。",
+        "There is no message with number {notification_id} among your messages. Refresh the list and try again.",
+    ),
     # ---- who may bind whom --------------------------------------------------------------------
     "PAYER_NOT_EMPLOYEE": ErrorSpec(
         409,
@@ -278,7 +283,7 @@ CATALOGUE: dict[str, ErrorSpec] = {
         "{institution_name} (a {kind_en}) cannot settle '{use_en}' costs.",
     ),
     "INSTITUTION_OUT_OF_REGION": ErrorSpec(
-        409,
+        403,
         "{institution_name} 不在 {name} 的参保省份，本系统不办理跨省就医结算。",
         "{institution_name} is outside the province where {name} is enrolled; cross-province settlement is not "
         "handled here.",
@@ -483,6 +488,42 @@ CATALOGUE: dict[str, ErrorSpec] = {
         "An internal error occurred and the request may not have been completed. Retry later with the same "
         "Idempotency-Key (a retry never pays twice); if it fails again, contact the operators with the request "
         "id {request_id}.",
+    ),
+    "TRANSFER_NOT_FOUND": ErrorSpec(
+        404,
+        "没有编号为 {transfer_id} 的历年账户划转记录。请核对编号。",
+        "There is no transfer of prior-years funds with the number {transfer_id}. Check the number.",
+    ),
+    "REGION_NOT_MANAGED": ErrorSpec(
+        403,
+        "地区 {region} 不在您的管辖范围（{yours}）内，不能{action_zh}。请由该地区的管理员办理。",
+        "The region {region} is outside yours ({yours}), so you cannot {action_en}. An administrator of that "
+        "region can do it.",
+    ),
+    "POLICY_INVALID": ErrorSpec(
+        422,
+        "地区政策设置“{key}”有误：{problems}。请修改后重新提交，现行政策保持不变。",
+        "The region policy setting '{key}' is not valid: {problems}. Correct it and send the policy again; the "
+        "current policy stays as it is.",
+    ),
+    "POLICY_DIR_NOT_CONFIGURED": ErrorSpec(
+        409,
+        "本服务使用程序自带的地区政策，不能在线修改。请运维人员将 GONGJI_POLICY_DIR 设为一个可写目录（放入现行政策文件）并重启服务，之后即可修改。",
+        "This server uses the region policies built into the program, which cannot be changed online. The "
+        "operators need to set GONGJI_POLICY_DIR to a writable folder holding the current policy files and "
+        "restart the server; changes are possible after that.",
+    ),
+    "NOT_READY": ErrorSpec(
+        503,
+        "服务暂未就绪：{reason_zh}。需由运维人员{action_zh}；就绪后即可正常办理，请稍后重试。",
+        "The service is not ready: {reason_en}. The operators need to {action_en}; requests can be served "
+        "once it is ready, so try again later.",
+    ),
+    "INSTITUTION_SUSPENDED": ErrorSpec(
+        409,
+        "定点机构 {name}（{code}）已暂停，不能签发密钥。如需恢复，请先恢复该机构（PUT /v1/institutions/{code}/active），再签发新密钥。",
+        "The institution {name} ({code}) is suspended, so no secret is issued for it. To let it work again, "
+        "reactivate it first (PUT /v1/institutions/{code}/active), then issue a new secret.",
     ),
 }
 
