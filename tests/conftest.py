@@ -32,8 +32,10 @@ TODAY = date(2025, 6, 2)
 _POLICIES = load_policies()
 
 
-def _worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+def worker_name() -> str:
+    """This test process's name, unique to the run: runs side by side never share a PostgreSQL database."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or str(os.getpid())
+    return f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{run[:8]}".lower()
 
 
 @pytest.fixture(scope="session")
@@ -45,11 +47,9 @@ def sqlite_template(tmp_path_factory) -> str:
     return str(path)
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> str:
-    """A migrated PostgreSQL database of this test worker's own."""
+def fresh_postgres_database(name: str) -> str:
+    """The URL of a new, migrated PostgreSQL database ``name`` (dropped first if it is left from a crash)."""
     admin_url = normalize_url(POSTGRES_URL)
-    name = f"gongji_test_{_worker()}"
     try:
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
@@ -66,6 +66,21 @@ def postgres_url() -> str:
     db.upgrade()
     db.dispose()
     return url
+
+
+def drop_postgres_database(name: str) -> None:
+    admin = create_engine(normalize_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A migrated PostgreSQL database of this test process's own, dropped at the end."""
+    name = f"gongji_test_{worker_name()}"
+    yield fresh_postgres_database(name)
+    drop_postgres_database(name)
 
 
 def _truncate(db: Database) -> None:

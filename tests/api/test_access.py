@@ -10,7 +10,6 @@ callers log in afresh for each cell, because some cells log out, change a passwo
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -20,8 +19,6 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from gongji.actors import Actor
 from gongji.api.app import create_app
@@ -29,12 +26,12 @@ from gongji.api.settings import ApiSettings
 from gongji.auth import service as auth
 from gongji.auth.signing import InstitutionAuth
 from gongji.clock import FixedClock
-from gongji.db import Database, normalize_url
+from gongji.db import Database
 from gongji.env import Env
 from gongji.notifications.models import Notification
 from gongji.policy import load_policies
 from gongji.transfers import service as transfers
-from tests.conftest import POSTGRES_URL, REQUIRE_POSTGRES, TODAY
+from tests.conftest import TODAY, worker_name, drop_postgres_database, fresh_postgres_database
 from tests.factories import Person, World
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
@@ -113,20 +110,7 @@ def _database(kind: str, tmp_path_factory, request) -> Database:
         path = tmp_path_factory.mktemp("access") / "access.sqlite3"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return Database(f"sqlite:///{path}")
-    admin_url = normalize_url(POSTGRES_URL)
-    name = f"gongji_access_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
-    try:
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            conn.execute(text(f"CREATE DATABASE {name}"))
-        admin.dispose()
-    except Exception as exc:
-        if REQUIRE_POSTGRES:
-            pytest.fail(f"PostgreSQL at {POSTGRES_URL} is not reachable: {exc}", pytrace=False)
-        pytest.skip(f"PostgreSQL at {POSTGRES_URL} is not reachable: {exc}")
-    db = Database(make_url(admin_url).set(database=name).render_as_string(hide_password=False))
-    db.upgrade()
+    db = Database(fresh_postgres_database(f"gongji_access_{worker_name()}"))
     return db
 
 
@@ -198,6 +182,8 @@ def scene(request, tmp_path_factory):
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Scene(world=world, client=client, ids=ids, harbin=harbin, hangzhou=hangzhou)
     db.dispose()
+    if request.param == "postgres":
+        drop_postgres_database(f"gongji_access_{worker_name()}")
 
 
 # -- what each row sends --------------------------------------------------------------------------
