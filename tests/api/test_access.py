@@ -31,7 +31,7 @@ from gongji.env import Env
 from gongji.notifications.models import Notification
 from gongji.policy import load_policies
 from gongji.transfers import service as transfers
-from tests.conftest import TODAY, worker_name, drop_postgres_database, fresh_postgres_database
+from tests.conftest import TODAY, drop_postgres_database, fresh_postgres_database, worker_name
 from tests.factories import Person, World
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
