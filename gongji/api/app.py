@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from gongji import __version__
 from gongji.api import problems
-from gongji.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from gongji.api.middleware import AccessMiddleware, BodyLimitMiddleware, RequestIdMiddleware
 from gongji.api.settings import ApiSettings
 from gongji.clock import SystemClock
 from gongji.db import Database
@@ -100,7 +100,9 @@ def create_app(db: Database | None = None, env: Env | None = None, settings: Api
             return JSONResponse({"detail": "unknown problem type"}, status_code=404)
         return JSONResponse(entry)
 
+    # The last added runs first: the request id, then the access line and metrics, then the body limit.
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
+    app.add_middleware(AccessMiddleware)
     app.add_middleware(RequestIdMiddleware)
     return app
 

@@ -1,17 +1,30 @@
-"""ASGI middleware: a request id on every request and answer, and a limit on the size of bodies."""
+"""ASGI middleware: a request id on every request and answer, an access line and metrics per request, and a
+limit on the size of bodies."""
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
+import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gongji import logs
+from gongji.api import metrics
+
+access_log = logging.getLogger("gongji.access")
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 class RequestIdMiddleware:
-    """Takes a sane ``X-Request-ID`` from the client or makes one; puts it in ``scope['state']`` and the answer."""
+    """Takes a sane ``X-Request-ID`` from the client or makes one; puts it in ``scope['state']``, the answer and
+    the logs (:data:`gongji.logs.request_id`).
+
+    The log context is not reset at the end: each request runs in a task of its own, whose context ends
+    with it, and the error handler outside all middleware still logs with the id of its request.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -23,6 +36,7 @@ class RequestIdMiddleware:
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = given if _REQUEST_ID.fullmatch(given) else secrets.token_hex(8)
         scope.setdefault("state", {})["request_id"] = request_id
+        logs.request_id.set(request_id)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -30,6 +44,57 @@ class RequestIdMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_id)
+
+
+#: Routes that machines call every few seconds: their successful answers are logged at DEBUG only.
+QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+def route_template(scope: Scope) -> str:
+    """The template of the route that answered (``/v1/people/{person_id}``), or ``unmatched``."""
+    route = scope.get("route")
+    template = getattr(route, "path_format", None) or getattr(route, "path", None)
+    return template if isinstance(template, str) and template else metrics.UNMATCHED
+
+
+class AccessMiddleware:
+    """Counts and times every request by its route template, and logs one access line for it.
+
+    The line (logger ``gongji.access``) carries method, route template, status, duration and the
+    caller's role and id (a person's internal number, a staff id or an institution code), never the
+    path with its ids nor anything from the body. An exception that escapes the application counts
+    as status 500.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_status)
+        finally:
+            duration = time.perf_counter() - started
+            method, route = scope["method"], route_template(scope)
+            metrics.record_request(method=method, route=route, status=status, duration_s=duration)
+            principal = scope.get("state", {}).get("principal")
+            role = getattr(getattr(principal, "role", None), "value", None)
+            level = logging.DEBUG if route in QUIET_ROUTES and status < 400 else logging.INFO
+            access_log.log(level, "%s %s %d", method, route, status, extra={
+                "method": method, "route": route, "status": status, "duration_ms": round(duration * 1000, 1),
+                "role": role, "caller": getattr(principal, "id", None) if principal is not None else None,
+            })
 
 
 class BodyLimitMiddleware:
