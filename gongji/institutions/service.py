@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gongji.actors import Actor
@@ -40,4 +40,35 @@ def find(session: Session, code: str) -> Institution:
     institution = session.execute(select(Institution).where(Institution.code == code)).scalar_one_or_none()
     if institution is None or not institution.active:
         raise GongjiError("INSTITUTION_NOT_FOUND", code=str(code)[:30])
+    return institution
+
+
+def get(session: Session, *, code: str) -> Institution:
+    """The institution, also while suspended (for administration; :func:`find` is for doing business)."""
+    institution = session.execute(select(Institution).where(Institution.code == code)).scalar_one_or_none()
+    if institution is None:
+        raise GongjiError("INSTITUTION_NOT_FOUND", code=str(code)[:30])
+    return institution
+
+
+def list_institutions(session: Session, *, region_prefix: str = "", active: bool | None = None, limit: int = 50,
+                      offset: int = 0) -> tuple[list[Institution], int]:
+    """Institutions whose region code starts with ``region_prefix``, by code; and how many there are in all."""
+    where = [Institution.region_code.startswith(region_prefix, autoescape=True)]
+    if active is not None:
+        where.append(Institution.active == active)
+    total = session.execute(select(func.count()).select_from(Institution).where(*where)).scalar_one()
+    rows = session.execute(select(Institution).where(*where).order_by(Institution.code).limit(limit).offset(offset))
+    return list(rows.scalars()), total
+
+
+def set_active(session: Session, env: Env, *, code: str, active: bool, actor: Actor) -> Institution:
+    """Suspend or reactivate an institution. While suspended it can neither sign requests nor settle."""
+    institution = get(session, code=code)
+    if institution.active != active:
+        institution.active = active
+        record_event(session, env, kind="institution.reactivated" if active else "institution.suspended",
+                     actor=actor, subject_type="institution", subject_id=institution.id, concerns=[],
+                     data={"code": institution.code})
+        session.flush()
     return institution

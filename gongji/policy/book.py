@@ -9,10 +9,16 @@ city's, else its province's, else the national default.
 
 from __future__ import annotations
 
+import json
 import os
+import threading
 import tomllib
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -36,6 +42,13 @@ class PolicyBook:
             if policy is not None:
                 return policy
         return self.by_prefix["*"]
+
+    def governing_prefix(self, region_code: str) -> str:
+        """The prefix whose policy :meth:`for_region` answers with ('*' for the national default)."""
+        for width in (6, 4, 2):
+            if region_code[:width] in self.by_prefix:
+                return region_code[:width]
+        return "*"
 
     def __iter__(self):
         seen: set[int] = set()
@@ -91,3 +104,160 @@ def load_policies(folder: Path | str | None = None) -> PolicyBook:
     if "*" not in by_prefix:
         raise PolicyFileError(f"{folder}: no national default; one file needs applies_to = [\"*\"]")
     return PolicyBook(by_prefix=by_prefix, files=files)
+
+
+# -- changing a region's policy while the server runs ----------------------------------------------------
+
+#: Changes made by this process follow one another (another process's change is a rename like ours).
+_changing = threading.Lock()
+
+
+class PolicyInvalid(ValueError):
+    """Settings sent to replace a region's policy: ``problems`` lists (key, what is wrong), first the first."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"key '{key}': {message}" for key, message in problems))
+
+    @property
+    def key(self) -> str:
+        return self.problems[0][0]
+
+
+def _problem(error: dict[str, Any]) -> tuple[str, str]:
+    key = ".".join(str(part) for part in error["loc"])
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if not key:  # a rule across keys names its first key first (settings.py, _consistent)
+        first = message.split(" ", 1)[0]
+        key = first if first in RegionPolicy.model_fields else "(policy)"
+    if error["type"] == "extra_forbidden":
+        message = "unknown key; allowed keys are: " + ", ".join(RegionPolicy.model_fields)
+    elif error["type"] == "missing":
+        message = "this key is required"
+    return key, message
+
+
+def validate_policy(data: Any) -> RegionPolicy:
+    """Settings as JSON values (a decoded JSON object), checked strictly: ``"30"`` is not the number 30."""
+    if not isinstance(data, dict):
+        raise PolicyInvalid([("(policy)", "the policy is a JSON object of settings")])
+    try:
+        return RegionPolicy.model_validate_json(json.dumps(data), strict=True)
+    except ValidationError as exc:
+        raise PolicyInvalid([_problem(e) for e in exc.errors()]) from None
+
+
+def writable_folder() -> Path | None:
+    """``GONGJI_POLICY_DIR`` if it is set (and is not the built-in folder): the only place policies are changed."""
+    value = os.environ.get("GONGJI_POLICY_DIR")
+    if not value or Path(value).resolve() == BUILT_IN.resolve():
+        return None
+    return Path(value)
+
+
+def _toml_string(value: str) -> str:
+    out = []
+    for char in value:
+        if char in ('"', "\\"):
+            out.append("\\" + char)
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return _toml_string(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    raise TypeError(f"no TOML form for {value!r}")
+
+
+def policy_toml(policy: RegionPolicy, *, comment: str = "") -> str:
+    """The policy as a settings file that :func:`load_policy_file` reads back as the same policy.
+
+    Unset limits (``None``: no cap) are left out, as in the hand-written files.
+    """
+    lines = [f"# {line}" for line in comment.splitlines()]
+    for key, value in policy.model_dump(mode="json", exclude_none=True).items():
+        lines.append(f"{key} = {_toml_value(value)}")
+    text = "\n".join(lines) + "\n"
+    if RegionPolicy.model_validate(tomllib.loads(text)) != policy:
+        raise AssertionError("the policy file would not read back as the policy")
+    return text
+
+
+@dataclass(frozen=True)
+class PolicyChange:
+    """A region's policy about to be replaced: the file, the policy in effect before, and the new one."""
+
+    prefix: str
+    path: Path
+    new_file: bool
+    previous: RegionPolicy
+    replaced: RegionPolicy | None
+    policy: RegionPolicy
+
+    @property
+    def changes(self) -> dict[str, list[Any]]:
+        """The settings that differ from the policy in effect before: key → [before, after]."""
+        before = self.previous.model_dump(mode="json")
+        after = self.policy.model_dump(mode="json")
+        return {key: [before.get(key), after[key]] for key in after if before.get(key) != after[key]}
+
+
+def _file_for(folder: Path, book: PolicyBook, prefix: str) -> tuple[Path, bool]:
+    if prefix in book.files:
+        return book.files[prefix], False
+    stem = prefix if prefix != "*" else "default"
+    path, n = folder / f"{stem}.toml", 1
+    while path.exists():
+        n += 1
+        path = folder / f"{stem}-{n}.toml"
+    return path, True
+
+
+@contextmanager
+def changing_policy(folder: Path, *, prefix: str, policy: RegionPolicy,
+                    install: Callable[[PolicyBook], None], comment: str = "") -> Iterator[PolicyChange]:
+    """Replace the policy governing ``prefix`` in ``folder`` with ``policy``, when the block ends without error.
+
+    The new file is checked against the others (each prefix belongs to one file; the national default
+    stays) and written next to its place before the block runs; the caller records the change inside
+    the block, and only then is the file renamed over the old one, atomically: whoever reads the folder
+    sees the old file or the new one, never a part. The folder is then read again and the new book
+    handed to ``install`` (still under the lock, so that changes in this process are installed in the
+    order they were made). A block that fails leaves the folder as it was.
+    """
+    with _changing:
+        book = load_policies(folder)
+        if prefix not in policy.applies_to:
+            raise PolicyInvalid([("applies_to", f"must include the region prefix {prefix!r} being changed")])
+        path, new_file = _file_for(folder, book, prefix)
+        replaced = None if new_file else book.by_prefix[prefix]
+        for other in policy.applies_to:
+            owner = book.files.get(other)
+            if owner is not None and owner != path:
+                raise PolicyInvalid([("applies_to", f"prefix {other!r} is governed by another policy "
+                                                    f"({book.by_prefix[other].name_en}); change that one instead")])
+        if replaced is not None and replaced.is_default and not policy.is_default:
+            raise PolicyInvalid([("applies_to", "the national default keeps '*'")])
+        change = PolicyChange(prefix=prefix, path=path, new_file=new_file, previous=book.for_region(prefix),
+                              replaced=replaced, policy=policy)
+        staged = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+        try:
+            with open(staged, "w", encoding="utf-8") as handle:
+                handle.write(policy_toml(policy, comment=comment))
+                handle.flush()
+                os.fsync(handle.fileno())
+            yield change
+            os.replace(staged, path)
+            install(load_policies(folder))
+        finally:
+            staged.unlink(missing_ok=True)
