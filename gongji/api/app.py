@@ -80,7 +80,7 @@ def create_app(db: Database | None = None, env: Env | None = None, settings: Api
 
     app = FastAPI(
         title="Gongji 共济", version=__version__, description=DESCRIPTION, openapi_tags=TAGS, lifespan=lifespan,
-        responses={422: {"model": problems.Problem, "description": "请求有误 · the request is not valid"}},
+        responses=problems.COMMON_RESPONSES,
     )
     app.state.db, app.state.env, app.state.settings = db, env, settings
     problems.install(app)

@@ -77,6 +77,26 @@ class Problem(BaseModel):
     errors: list[FieldProblem] | None = None
 
 
+def _problem(description: str) -> dict[str, Any]:
+    return {"model": Problem, "description": description,
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+#: The refusals any endpoint may give, declared once for the OpenAPI description.
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _problem("正文不是有效的JSON · the body is not valid JSON"),
+    401: _problem("未登录、登录过期或签名无效 · not logged in, login expired, or a bad signature"),
+    403: _problem("无权办理 · not allowed for this caller"),
+    404: _problem("没有这个对象或接口 · no such thing or endpoint"),
+    405: _problem("不支持的方法 · method not allowed"),
+    409: _problem("业务规则不允许 · refused by the rules, or an idempotency key reused"),
+    413: _problem("正文过大 · the body is too large"),
+    422: _problem("请求有误 · the request is not valid"),
+    428: _problem("缺少 Idempotency-Key · the Idempotency-Key header is missing"),
+    500: _problem("系统错误，可用相同的 Idempotency-Key 重试 · a bug; retry with the same Idempotency-Key"),
+}
+
+
 def _request_id(request: Request) -> str:
     return request.scope.get("state", {}).get("request_id", "") or request.headers.get("x-request-id", "")
 
