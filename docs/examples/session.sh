@@ -19,7 +19,7 @@ TOKEN=$(curl -sf "$GONGJI/v1/auth/person" -H 'Content-Type: application/json' \
 
 # 2. He binds the relative, accepting the region's agreement (N-7). A retry with the same key binds once.
 AGREEMENT=$(curl -sf "$GONGJI/v1/me" -H "Authorization: Bearer $TOKEN" | field "['region_code']")
-AGREEMENT=$(curl -sf "$GONGJI/v1/regions/$AGREEMENT/policy" | field "['agreement_version']")
+AGREEMENT=$(curl -sf "$GONGJI/v1/regions/$AGREEMENT/policy" | field "['policy']['agreement_version']")
 curl -sf "$GONGJI/v1/bindings" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
   -H "Idempotency-Key: bind-$RELATIVE" \
   -d "{\"beneficiary_id_number\": \"$RELATIVE\", \"relationship\": \"${RELATIONSHIP:-sibling}\",
