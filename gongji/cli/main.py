@@ -1,4 +1,5 @@
-"""The command line: ``gongji serve``, ``demo``, ``regions``, ``check``, ``close-expired``, ``errors``, ``db upgrade``.
+"""The command line: ``gongji serve``, ``notify``, ``demo``, ``regions``, ``check``, ``close-expired``, ``errors``,
+``db upgrade``.
 
 The database is named by ``--database-url`` or ``GONGJI_DATABASE_URL`` (default: a SQLite file in
 the current folder). Each command that writes is one transaction. Exit status:
@@ -352,6 +353,64 @@ def serve(
     with reported_errors():
         url = ctx.obj.database_url if ctx.obj and ctx.obj.database_url else database_url()
         run_server(url, host=host, port=port, workers=workers, notify=notify, migrate=migrate, console=stdout())
+
+
+@app.command("notify")
+def notify_command(
+    ctx: typer.Context,
+    once: Annotated[bool, typer.Option("--once", help="deliver what is due now, then stop")] = False,
+    batch: Annotated[int, typer.Option("--batch", min=1, max=1000, help="notifications claimed per pass")] = 100,
+    sender_spec: Annotated[
+        str | None,
+        typer.Option("--sender", envvar="GONGJI_NOTIFY_SENDER", show_envvar=True,
+                     help="log | log:/path/file.jsonl | webhook:https://... | smtp://host:port?from=...&to={phone}@..."),
+    ] = None,
+    lease: Annotated[float, typer.Option("--lease", min=0.1, help="seconds a claimed batch is held")] = 60.0,
+    poll: Annotated[float, typer.Option("--poll", min=0.01, help="seconds between looks when nothing is due")] = 1.0,
+    language: Annotated[str, typer.Option("--language", help="zh or en")] = "zh",
+) -> None:
+    """发送消息通知，直到按 Ctrl-C（HZ-4、N-9）· Deliver notifications until Ctrl-C (HZ-4, N-9)."""
+    import logging
+    import signal
+    import threading
+
+    from gongji.notifications import service as notifications
+    from gongji.notifications.messages import check_language
+    from gongji.notifications.senders import sender_from_url
+
+    out = stdout()
+    with reported_errors():
+        try:
+            sender = sender_from_url(sender_spec)
+        except ValueError as error:
+            raise fail(f"消息发送方式无效 · {error}", EXIT_REFUSED) from None
+        language = check_language(language)
+        env = Env()
+        db = open_database(ctx)
+        if not logging.getLogger().handlers:  # the log sender's lines, and the worker's warnings
+            logging.basicConfig(level=logging.INFO, format="%(message)s")
+        stop = threading.Event()
+        if once:
+            total = notifications.DeliveryCounts()
+            while True:  # every due notification, batch after batch; those that fail wait for their retry
+                counts = notifications.deliver_due(db, env, sender, batch=batch, lease_s=lease, language=language)
+                total.add(counts)
+                if counts.claimed < batch or counts.delivered == 0:
+                    break
+        else:
+            def stop_softly(_signum, _frame) -> None:
+                stop.set()  # the message in flight is finished and marked; a second Ctrl-C interrupts at once
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, stop_softly)
+            out.print(Text(f"发送消息通知 · delivering notifications via {sender!r} (Ctrl-C 停止 to stop)"))
+            total = notifications.run_worker(db, env, sender, stop=stop, poll_s=poll, batch=batch, lease_s=lease,
+                                             language=language)
+        pending = db.read(notifications.pending_count)
+        db.dispose()
+    out.print(Text(f"已发送 {total.delivered} 条，失败 {total.failed} 次，待发送 {pending} 条 · "
+                   f"delivered {total.delivered}, failed {total.failed}, pending {pending}"))
 
 
 if __name__ == "__main__":

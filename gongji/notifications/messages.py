@@ -1,0 +1,437 @@
+"""What a notification says (HZ-4, N-9): a title and a body in plain words, in Chinese or English.
+
+Two steps, as everywhere in Gongji. :func:`load_facts` reads what a message needs from the database
+(the names of the people involved, the binding, bill, transfer or family the event was about);
+:func:`compose` is pure and turns those facts into words. Who "you" is depends on the reader: the
+payer reads "your account paid for 李四", the beneficiary reads "张三's account paid for you".
+
+Amounts are shown as yuan with two decimals, computed from integer fen. Messages name people by
+name only: never an ID number, a card number or a phone number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gongji.authorizations.models import Binding, Family
+from gongji.errors import GongjiError
+from gongji.events.models import Event
+from gongji.institutions.models import Institution
+from gongji.money import fen_to_yuan
+from gongji.notifications.models import Notification
+from gongji.people.models import Person
+from gongji.settlement.models import Settlement
+from gongji.terms import EndReason, Relationship, Use
+from gongji.transfers.models import ContributionPayment, Transfer
+
+LANGUAGES = ("zh", "en")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+def check_language(language: Any) -> str:
+    """``zh`` or ``en`` (a tag such as ``zh-CN`` or ``en-GB`` counts as its language); anything else is refused."""
+    if isinstance(language, str):
+        for known in LANGUAGES:
+            if language.lower().startswith(known):
+                return known
+    raise GongjiError("INVALID_FIELD", field="language", reason_zh="可选：zh（中文）、en（英文）",
+                      reason_en="one of: zh (Chinese), en (English)")
+
+
+@dataclass(frozen=True)
+class MessageText:
+    title: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything one message says, loaded from the database; the input of :func:`compose`.
+
+    ``payer_id`` and ``beneficiary_id`` are the two sides of a binding, transfer, contribution or
+    mutual-aid payment; for a refund ``beneficiary_id`` is the patient. For a family event
+    ``payer_id`` is the householder and ``beneficiary_id`` the member concerned. Anything the
+    database no longer holds is None, and the message leaves it out.
+    """
+
+    kind: str
+    reader_id: int
+    data: Mapping[str, Any]
+    names: Mapping[int, str] = field(default_factory=dict)
+    payer_id: int | None = None
+    beneficiary_id: int | None = None
+    relationship: str | None = None  # what the beneficiary is to the payer (the member to the householder)
+    use: str | None = None
+    institution_name: str | None = None
+    family_name: str | None = None
+    end_on: date | None = None  # a binding's last day
+
+
+# -- composing: plain words from facts ------------------------------------------------------------
+
+
+def compose(facts: Facts, language: str = "zh") -> MessageText:
+    """The title and body of one notification in ``language`` (``zh`` or ``en``)."""
+    language = check_language(language)
+    composer = _COMPOSERS.get(facts.kind)
+    if composer is None:
+        raise KeyError(f"no message for notifications of kind {facts.kind!r}")
+    return composer(_Words(facts, language))
+
+
+class _Words:
+    """Helpers for one message in one language: names, amounts, dates, labels."""
+
+    def __init__(self, facts: Facts, language: str) -> None:
+        self.facts = facts
+        self.zh = language == "zh"
+
+    def pick(self, zh: str, en: str) -> str:
+        return zh if self.zh else en
+
+    def text(self, title: tuple[str, str], body: tuple[str, str]) -> MessageText:
+        title_, body_ = self.pick(*title), self.pick(*body)
+        return MessageText(title=title_, body=body_ if self.zh else body_[:1].upper() + body_[1:])
+
+    @property
+    def reader_is_payer(self) -> bool:
+        return self.facts.reader_id == self.facts.payer_id
+
+    def name(self, person_id: Any) -> str:
+        if isinstance(person_id, str) and person_id.isdigit():
+            person_id = int(person_id)
+        name = self.facts.names.get(person_id) if person_id is not None else None
+        return name or self.pick("您的亲属", "your relative")
+
+    @property
+    def payer(self) -> str:
+        return self.name(self.facts.payer_id)
+
+    @property
+    def beneficiary(self) -> str:
+        return self.name(self.facts.beneficiary_id)
+
+    def yuan(self, fen: Any) -> str:
+        return f"{fen_to_yuan(int(fen))} {self.pick('元', 'yuan')}"
+
+    def day(self, value: date | str | None) -> str:
+        if isinstance(value, str):
+            value = date.fromisoformat(value)
+        if value is None:
+            return ""
+        if self.zh:
+            return f"{value.year}年{value.month}月{value.day}日"
+        return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+
+    def relative(self, name: str) -> str:
+        """``您的配偶 李四`` / ``your spouse 李四``; just the name if the relationship is not known."""
+        try:
+            relationship = Relationship(self.facts.relationship)
+        except ValueError:
+            return name
+        return self.pick(f"您的{relationship.zh} {name}", f"your {relationship.en} {name}")
+
+    def use(self) -> tuple[str, str]:
+        """The bill's use as ``(Chinese, English)``: ``门诊费用`` / ``outpatient care``."""
+        try:
+            use = Use(self.facts.use)
+        except ValueError:
+            return "医疗费用", "medical bill"
+        return f"{use.zh}费用", use.en
+
+    def at_institution(self) -> tuple[str, str]:
+        name = self.facts.institution_name
+        return (f"（{name}）", f" at {name}") if name else ("", "")
+
+    def family(self) -> tuple[str, str]:
+        name = self.facts.family_name
+        return (f"“{name}”", f" '{name}'") if name else ("", "")
+
+
+CHECK_TIP = ("如非本人办理，请尽快联系医保经办机构。", "If you did not ask for this, contact your insurance office soon.")
+
+
+def _binding_created(w: _Words) -> MessageText:
+    data = w.facts.data
+    start, end = data.get("start_on"), data.get("end_on")
+    if end:
+        period = (f"有效期为 {w.day(start)} 至 {w.day(end)}", f"from {w.day(start)} to {w.day(end)}")
+    else:
+        period = (f"自 {w.day(start)} 起长期有效", f"from {w.day(start)}, with no end date")
+    title = ("家庭共济绑定成功", "Family mutual-aid binding made")
+    if w.reader_is_payer:
+        return w.text(title, (
+            f"您已同意用您的医保个人账户为{w.relative(w.beneficiary)} 支付医疗费用，{period[0]}。{CHECK_TIP[0]}",
+            f"You agreed that your medical account pays the medical bills of {w.relative(w.beneficiary)}, "
+            f"{period[1]}. {CHECK_TIP[1]}",
+        ))
+    return w.text(title, (
+        f"{w.payer} 已同意用其医保个人账户为您支付医疗费用，{period[0]}。",
+        f"{w.payer} agreed that their medical account pays your medical bills, {period[1]}.",
+    ))
+
+
+def _binding_ended(w: _Words) -> MessageText:
+    try:
+        reason = EndReason(w.facts.data.get("reason"))
+    except ValueError:
+        reason = None
+    if reason is EndReason.EXPIRED:
+        title = ("家庭共济绑定已到期", "Family mutual-aid binding expired")
+        why = (f"授权期限已于 {w.day(w.facts.end_on)} 届满", f"its period ended on {w.day(w.facts.end_on)}") \
+            if w.facts.end_on else (reason.zh, reason.en)
+    else:
+        title = ("家庭共济绑定已解除", "Family mutual-aid binding ended")
+        why = (reason.zh, reason.en) if reason else ("绑定已解除", "the binding was ended")
+    if w.reader_is_payer:
+        return w.text(title, (
+            f"您的医保个人账户今后不再为 {w.beneficiary} 支付医疗费用（{why[0]}）。",
+            f"Your medical account no longer pays {w.beneficiary}'s medical bills ({why[1]}).",
+        ))
+    return w.text(title, (
+        f"{w.payer} 的医保个人账户今后不再为您支付医疗费用（{why[0]}）。",
+        f"{w.payer}'s medical account no longer pays your medical bills ({why[1]}).",
+    ))
+
+
+def _mutual_aid_paid(w: _Words) -> MessageText:
+    amount = w.yuan(w.facts.data["amount_fen"])
+    use_zh, use_en = w.use()
+    where_zh, where_en = w.at_institution()
+    title = ("家庭共济支付提醒", "Family mutual-aid payment")
+    if w.reader_is_payer:
+        return w.text(title, (
+            f"您的医保个人账户为 {w.beneficiary} 支付{use_zh} {amount}{where_zh}。",
+            f"Your medical account paid {amount} for {w.beneficiary}'s {use_en}{where_en}.",
+        ))
+    return w.text(title, (
+        f"{w.payer} 的医保个人账户为您支付{use_zh} {amount}{where_zh}。",
+        f"{w.payer}'s medical account paid {amount} for your {use_en}{where_en}.",
+    ))
+
+
+def _settlement_refunded(w: _Words) -> MessageText:
+    data = w.facts.data
+    to: dict[int, int] = {int(k): int(v) for k, v in (data.get("to") or {}).items() if int(v)}
+    patient = w.facts.beneficiary_id
+    use_zh, use_en = w.use()
+    where_zh, where_en = w.at_institution()
+    title = ("退费提醒", "Refund")
+    if w.facts.reader_id != patient:
+        back = w.yuan(to.get(w.facts.reader_id, 0))
+        return w.text(title, (
+            f"{w.beneficiary} 的{use_zh}{where_zh}已退费，其中 {back}退回您的医保个人账户。",
+            f"{w.beneficiary}'s bill for {use_en}{where_en} was refunded: {back} went back to your medical account.",
+        ))
+    parts_zh, parts_en = [], []
+    if patient in to:
+        parts_zh.append(f"{w.yuan(to[patient])}退回您的医保个人账户")
+        parts_en.append(f"{w.yuan(to[patient])} to your medical account")
+    for payer_id in sorted(p for p in to if p != patient):
+        parts_zh.append(f"{w.yuan(to[payer_id])}退回 {w.name(payer_id)} 的医保个人账户")
+        parts_en.append(f"{w.yuan(to[payer_id])} to {w.name(payer_id)}'s medical account")
+    if int(data.get("cash_fen") or 0):
+        parts_zh.append(f"{w.yuan(data['cash_fen'])}以现金退还")
+        parts_en.append(f"{w.yuan(data['cash_fen'])} in cash")
+    amount = w.yuan(data["amount_fen"])
+    return w.text(title, (
+        f"您的{use_zh}{where_zh}已退费 {amount}：" + "，".join(parts_zh) + "。",
+        f"Your bill for {use_en}{where_en} was refunded {amount}: " + ", ".join(parts_en) + ".",
+    ))
+
+
+def _transfer_made(w: _Words) -> MessageText:
+    amount = w.yuan(w.facts.data["amount_fen"])
+    title = ("历年账户家庭共济划转", "Transfer of prior-years funds")
+    if w.reader_is_payer:
+        return w.text(title, (
+            f"您的医保个人账户历年资金已划转 {amount}给{w.relative(w.beneficiary)}。{CHECK_TIP[0]}",
+            f"{amount} of prior-years funds moved from your medical account to {w.relative(w.beneficiary)}. "
+            f"{CHECK_TIP[1]}",
+        ))
+    return w.text(title, (
+        f"{w.payer} 从其医保个人账户历年资金划转 {amount}到您的医保个人账户，可用于您本人看病购药。",
+        f"{w.payer} moved {amount} of prior-years funds into your medical account; you can use it for your own "
+        f"medical bills.",
+    ))
+
+
+def _contribution_paid(w: _Words) -> MessageText:
+    amount = w.yuan(w.facts.data["amount_fen"])
+    year = w.facts.data.get("year")
+    title = ("居民医保代缴提醒", "Resident insurance contribution paid")
+    if w.reader_is_payer:
+        return w.text(title, (
+            f"您的医保个人账户为 {w.beneficiary} 缴纳 {year} 年度城乡居民医保个人缴费 {amount}。",
+            f"Your medical account paid {amount} for {w.beneficiary}'s {year} resident insurance contribution.",
+        ))
+    return w.text(title, (
+        f"{w.payer} 的医保个人账户为您缴纳 {year} 年度城乡居民医保个人缴费 {amount}。",
+        f"{w.payer}'s medical account paid {amount} for your {year} resident insurance contribution.",
+    ))
+
+
+def _bindings_ended(w: _Words, *, yours: bool) -> tuple[str, str]:
+    count = int(w.facts.data.get("bindings_ended") or 0)
+    if not count:
+        return "", ""
+    if yours:
+        return (f"，您在该家庭中的 {count} 项共济绑定同时解除",
+                f"; {count} of your bindings in the family ended with it")
+    bindings = "binding" if count == 1 else "bindings"
+    return (f"，与其相关的 {count} 项共济绑定同时解除", f"; {count} {bindings} with them ended with it")
+
+
+def _member_added(w: _Words) -> MessageText:
+    family_zh, family_en = w.family()
+    title = ("共济家庭新增成员", "New member of a mutual-aid family")
+    if w.reader_is_payer:
+        member = w.relative(w.beneficiary)
+        return w.text(title, (
+            f"{member} 已加入您的共济家庭{family_zh}。",
+            f"{member} was added to your mutual-aid family{family_en}.",
+        ))
+    return w.text(title, (
+        f"{w.payer} 已将您加入其共济家庭{family_zh}。",
+        f"{w.payer} added you to their mutual-aid family{family_en}.",
+    ))
+
+
+def _member_removed(w: _Words) -> MessageText:
+    family_zh, family_en = w.family()
+    title = ("共济家庭成员移出", "Member removed from a mutual-aid family")
+    if w.reader_is_payer:
+        ended = _bindings_ended(w, yours=False)
+        return w.text(title, (
+            f"{w.beneficiary} 已移出您的共济家庭{family_zh}{ended[0]}。",
+            f"{w.beneficiary} was removed from your mutual-aid family{family_en}{ended[1]}.",
+        ))
+    ended = _bindings_ended(w, yours=True)
+    return w.text(title, (
+        f"{w.payer} 已将您移出其共济家庭{family_zh}{ended[0]}。",
+        f"{w.payer} removed you from their mutual-aid family{family_en}{ended[1]}.",
+    ))
+
+
+def _member_left(w: _Words) -> MessageText:
+    family_zh, family_en = w.family()
+    title = ("成员离开共济家庭", "Member left a mutual-aid family")
+    if w.reader_is_payer:
+        ended = _bindings_ended(w, yours=False)
+        return w.text(title, (
+            f"{w.beneficiary} 已离开您的共济家庭{family_zh}{ended[0]}。",
+            f"{w.beneficiary} left your mutual-aid family{family_en}{ended[1]}.",
+        ))
+    ended = _bindings_ended(w, yours=True)
+    return w.text(title, (
+        f"您已离开 {w.payer} 的共济家庭{family_zh}{ended[0]}。",
+        f"You left {w.payer}'s mutual-aid family{family_en}{ended[1]}.",
+    ))
+
+
+def _dissolved(w: _Words) -> MessageText:
+    family_zh, family_en = w.family()
+    return w.text(("共济家庭已解散", "Mutual-aid family dissolved"), (
+        f"您的共济家庭{family_zh}已解散。",
+        f"Your mutual-aid family{family_en} was dissolved.",
+    ))
+
+
+_COMPOSERS: dict[str, Callable[[_Words], MessageText]] = {
+    "binding.created": _binding_created,
+    "binding.ended": _binding_ended,
+    "mutual_aid.paid": _mutual_aid_paid,
+    "contribution.paid": _contribution_paid,
+    "transfer.made": _transfer_made,
+    "settlement.refunded": _settlement_refunded,
+    "family.member_added": _member_added,
+    "family.member_removed": _member_removed,
+    "family.member_left": _member_left,
+    "family.dissolved": _dissolved,
+}
+
+#: The kinds there are words for (a test checks that every notified kind is among them).
+COMPOSED_KINDS = frozenset(_COMPOSERS)
+
+
+# -- loading: the facts of many notifications at once ----------------------------------------------
+
+
+def _by_id(session: Session, ids: Iterable[int], *columns) -> dict[int, Any]:
+    ids = sorted(set(ids))
+    if not ids:
+        return {}
+    key = columns[0]
+    return {row[0]: row for row in session.execute(select(*columns).where(key.in_(ids))).all()}
+
+
+def load_facts(session: Session, notifications: Sequence[Notification]) -> list[Facts]:
+    """The facts of each notification, in the same order, with a fixed number of queries for the whole lot."""
+    subjects = dict(session.execute(
+        select(Event.id, Event.subject_id).where(Event.id.in_({n.event_id for n in notifications}))
+    ).all()) if notifications else {}
+    wanted: dict[str, set[int]] = {}
+    for n in notifications:
+        wanted.setdefault(n.kind.split(".")[0], set()).add(subjects.get(n.event_id, 0))
+    bindings = _by_id(session, wanted.get("binding", ()), Binding.id, Binding.payer_id, Binding.beneficiary_id,
+                      Binding.relationship, Binding.end_on)
+    settlements = _by_id(session, wanted.get("mutual_aid", set()) | wanted.get("settlement", set()), Settlement.id,
+                         Settlement.patient_id, Settlement.use, Settlement.institution_id)
+    institutions = dict(_by_id(session, (s.institution_id for s in settlements.values()), Institution.id,
+                               Institution.name).values())
+    transfers = _by_id(session, wanted.get("transfer", ()), Transfer.id, Transfer.payer_id, Transfer.beneficiary_id,
+                       Transfer.relationship)
+    contributions = _by_id(session, wanted.get("contribution", ()), ContributionPayment.id,
+                           ContributionPayment.payer_id, ContributionPayment.beneficiary_id)
+    families = _by_id(session, wanted.get("family", ()), Family.id, Family.householder_id, Family.name)
+
+    drafts = []
+    for n in notifications:
+        subject_id = subjects.get(n.event_id)
+        data = n.data or {}
+        facts: dict[str, Any] = {}
+        area = n.kind.split(".")[0]
+        if area == "binding" and (row := bindings.get(subject_id)):
+            facts = dict(payer_id=row.payer_id, beneficiary_id=row.beneficiary_id, relationship=row.relationship,
+                         end_on=row.end_on)
+        elif area in ("mutual_aid", "settlement") and (row := settlements.get(subject_id)):
+            facts = dict(beneficiary_id=row.patient_id, use=row.use,
+                         institution_name=institutions.get(row.institution_id))
+            if area == "mutual_aid":
+                facts["payer_id"] = data.get("payer_id")
+        elif area == "transfer" and (row := transfers.get(subject_id)):
+            facts = dict(payer_id=row.payer_id, beneficiary_id=row.beneficiary_id, relationship=row.relationship)
+        elif area == "contribution" and (row := contributions.get(subject_id)):
+            facts = dict(payer_id=row.payer_id, beneficiary_id=row.beneficiary_id)
+        elif area == "family" and (row := families.get(subject_id)):
+            facts = dict(payer_id=row.householder_id, beneficiary_id=data.get("member_id"), family_name=row.name,
+                         relationship=data.get("relationship"))
+        drafts.append((n, data, facts))
+
+    people: set[int] = set()
+    for n, data, facts in drafts:
+        people.update(p for p in (n.person_id, facts.get("payer_id"), facts.get("beneficiary_id")) if p)
+        people.update(int(p) for p in (data.get("to") or {}))
+    names = dict(_by_id(session, people, Person.id, Person.name).values())
+    return [
+        Facts(kind=n.kind, reader_id=n.person_id, data=data, names=names, **facts)
+        for n, data, facts in drafts
+    ]
+
+
+def render_all(session: Session, notifications: Sequence[Notification], *, language: str = "zh") -> list[MessageText]:
+    """The words of each notification for the person it is for, in the same order."""
+    language = check_language(language)
+    return [compose(facts, language) for facts in load_facts(session, notifications)]
+
+
+def render(session: Session, notification: Notification, *, language: str = "zh") -> MessageText:
+    """The words of one notification for the person it is for."""
+    return render_all(session, [notification], language=language)[0]
