@@ -85,13 +85,7 @@ def create_app(db: Database | None = None, env: Env | None = None, settings: Api
     app.state.db, app.state.env, app.state.settings = db, env, settings
     problems.install(app)
     for name in ROUTERS:
-        try:
-            module = import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        app.include_router(module.router)
+        app.include_router(import_module(name).router)
 
     @app.get("/problems/{code}", include_in_schema=False)
     def problem_type(code: str) -> JSONResponse:

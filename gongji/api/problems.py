@@ -141,13 +141,16 @@ _REASONS: dict[str, tuple[str, str]] = {
     "model_type": ("须为对象", "must be an object"),
     "dict_type": ("须为对象", "must be an object"),
     "json_invalid": ("不是有效的JSON", "is not valid JSON"),
+    "nul_character": ("文字中不能含有空字符（\\u0000）", "text may not contain the NUL character (\\u0000)"),
     "enum": ("取值无效", "is not one of the allowed values"),
     "literal_error": ("取值无效", "is not one of the allowed values"),
 }
 
 
-def _field_name(loc: tuple[Any, ...]) -> str:
+def _field_name(loc: tuple[Any, ...], ctx: dict[str, Any] | None = None) -> str:
     parts = [str(p) for p in loc]
+    if ctx and ctx.get("where"):
+        parts.append(str(ctx["where"]))
     if parts and parts[0] in ("body", "query", "path", "header"):
         parts = parts[1:] if parts[0] == "body" else parts
     return ".".join(parts) or "body"
@@ -186,7 +189,8 @@ def validation_response(request: Request, exc: RequestValidationError) -> JSONRe
     raw = exc.errors()
     if any(e.get("type") == "json_invalid" for e in raw):
         return problem_response(request, GongjiError("MALFORMED_BODY", reason=str(raw[0].get("msg", ""))[:200]))
-    errors = [{"field": _field_name(tuple(e.get("loc", ()))), "reason": _reason(e, language)} for e in raw]
+    errors = [{"field": _field_name(tuple(e.get("loc", ())), e.get("ctx")), "reason": _reason(e, language)}
+              for e in raw]
     summary_zh = "；".join(f"{e['field']}：{_reason(r, 'zh')}" for e, r in zip(errors, raw, strict=True))
     summary_en = "; ".join(f"{e['field']}: {_reason(r, 'en')}" for e, r in zip(errors, raw, strict=True))
     error = GongjiError("INVALID_REQUEST", summary_zh=summary_zh[:500], summary_en=summary_en[:500])

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic_core import PydanticCustomError
 
 from gongji.people.ids import mask
 
@@ -20,10 +21,31 @@ IdNumber = Annotated[str, Field(min_length=1, max_length=30, description="18дљНе
 Id = Annotated[int, Field(ge=1, le=2**53)]
 
 
+def _nul_at(value: Any, path: tuple[str | int, ...] = ()) -> tuple[str | int, ...] | None:
+    """Where in a JSON value a string holds a NUL character (PostgreSQL stores no such text), if anywhere."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        found = _nul_at(key, (*path, key)) if isinstance(key, str) and "\x00" in key else _nul_at(item, (*path, key))
+        if found is not None:
+            return found
+    return None
+
+
 class Input(BaseModel):
-    """A request body: unknown fields are refused, so a typo is not silently ignored."""
+    """A request body: unknown fields are refused, so a typo is not silently ignored; no text holds NUL."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        where = _nul_at(data)
+        if where is not None:
+            raise PydanticCustomError("nul_character", "text may not contain the NUL character",
+                                      {"where": ".".join(str(p) for p in where)})
+        return data
 
 
 class Output(BaseModel):

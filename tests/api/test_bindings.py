@@ -218,3 +218,21 @@ def test_families_over_http(api):
     r = api.client.post(f"/v1/families/{family_id}/leave", json={}, headers={**h, "Idempotency-Key": "l-1"})
     assert r.status_code == 200  # the householder of a family with no members dissolves it
     assert api.client.get(f"/v1/people/{father.id}/family", headers=h).json() is None
+
+
+@pytest.mark.parametrize("where", ["name", "nested"])
+def test_text_with_a_nul_character_is_refused_by_name_not_stored(api, where):
+    """PostgreSQL stores no NUL in text: such input is a 422 naming the field on both databases, never a 500."""
+    staff = api.staff()
+    before = snapshot(api.world)
+    if where == "name":
+        r = api.client.post("/v1/people/search", json={"card_no": "X\x00Y"}, headers=staff)
+        field = "card_no"
+    else:
+        r = api.client.post("/v1/bindings", headers={**staff, "Idempotency-Key": "n-1"}, json={
+            "beneficiary_id_number": "230103199001011237", "relationship": "spouse",
+            "documents": [{"kind": "id_card", "file_ref": "a\x00b"}]})
+        field = "documents.0.file_ref"
+    assert (r.status_code, r.json()["code"]) == (422, "INVALID_REQUEST"), r.text
+    assert [e["field"] for e in r.json()["errors"]] == [field]
+    assert snapshot(api.world) == before
