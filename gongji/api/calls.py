@@ -35,8 +35,14 @@ from gongji.db import Database
 from gongji.env import Env
 from gongji.errors import GongjiError
 from gongji.idempotency import check_key
+from gongji.people import service as people
+from gongji.people.ids import parse_id_number
 from gongji.people.models import Person
 from gongji.people.service import enrollment_of
+from gongji.terms import Channel
+
+PERSON_CHANNELS = (Channel.PORTAL, Channel.WECHAT, Channel.ALIPAY, Channel.NATIONAL_APP)
+STAFF_CHANNELS = (Channel.COUNTER, Channel.HOSPITAL_OFFICE)
 
 _bearer = HTTPBearer(auto_error=False, description="登录令牌 · the token from POST /v1/auth/person or /v1/auth/staff")
 _signature = APIKeyHeader(name=signing.SIGNATURE, auto_error=False, scheme_name="InstitutionSignature",
@@ -75,6 +81,32 @@ class Call:
     def require_region(self, person: Person) -> None:
         if not self.covers_person(person):
             raise GongjiError("OUTSIDE_YOUR_REGION", name=person.name, region=self.who.region_prefix or "-")
+
+    def acting_for(self, session: Session, id_number: str | None, *, field: str, who_zh: str, who_en: str,
+                   action_zh: str, action_en: str) -> Person:
+        """The person a request acts for, named by ``field``: a person only himself (left out: himself); staff
+        anyone insured in their region, whom they must name."""
+        who = self.who
+        if who.role is Role.PERSON:
+            me = people.get(session, who.person_id)
+            if id_number is not None and parse_id_number(id_number).number != me.id_number:
+                raise self.forbid(action_zh, action_en)
+            return me
+        if id_number is None:
+            raise GongjiError("INVALID_FIELD", field=field, reason_zh=f"经办人员办理时须填写{who_zh}的身份证号码",
+                              reason_en=f"staff give the ID number of {who_en}")
+        person = people.find(session, id_number)
+        self.require_region(person)
+        return person
+
+    def channel(self, chosen: Channel | None) -> Channel:
+        """Where the request comes from (N-8): an app or the portal for a person, a counter for staff."""
+        allowed = PERSON_CHANNELS if self.who.role is Role.PERSON else STAFF_CHANNELS
+        chosen = chosen or allowed[0]
+        if chosen not in allowed:
+            raise GongjiError("INVALID_FIELD", field="channel", reason_zh="可选：" + "、".join(c.value for c in allowed),
+                              reason_en="one of: " + ", ".join(c.value for c in allowed))
+        return chosen
 
     # -- transactions ----------------------------------------------------------------------------
 

@@ -22,9 +22,7 @@ from gongji.authorizations import service as authorizations
 from gongji.authorizations.models import Binding, Family
 from gongji.errors import GongjiError
 from gongji.people import service as people
-from gongji.people.endpoints import load_person
-from gongji.people.ids import parse_id_number
-from gongji.people.models import Person
+from gongji.people.endpoints import PartyView, load_person, party_view
 from gongji.records import service as records
 from gongji.terms import Channel, DocumentKind, EndReason, Relationship
 
@@ -32,17 +30,9 @@ router = APIRouter(prefix="/v1")
 
 PersonOrStaff = Annotated[Call, Depends(allow(Role.PERSON, Role.STAFF, Role.ADMIN))]
 
-PERSON_CHANNELS = (Channel.PORTAL, Channel.WECHAT, Channel.ALIPAY, Channel.NATIONAL_APP)
-STAFF_CHANNELS = (Channel.COUNTER, Channel.HOSPITAL_OFFICE)
 
 
 # -- shapes ---------------------------------------------------------------------------------------
-
-class PartyView(Output):
-    person_id: int
-    name: str
-    id_number: str = Field(description="本人可见完整号码，他人脱敏 · full for its owner, masked for others")
-
 
 class DocumentView(Output):
     kind: DocumentKind
@@ -70,11 +60,6 @@ class BindingView(Output):
     documents: list[DocumentView] | None = Field(description="经办人员可见 · shown to staff")
 
 
-def _party(call: Call, person: Person) -> PartyView:
-    return PartyView(person_id=person.id, name=person.name, id_number=shown_id(person.id_number,
-                                                                                owner=call.is_self(person.id)))
-
-
 def binding_view(call: Call, session: Session, binding: Binding) -> BindingView:
     today = call.env.today()
     payer, beneficiary = people.get(session, binding.payer_id), people.get(session, binding.beneficiary_id)
@@ -82,7 +67,7 @@ def binding_view(call: Call, session: Session, binding: Binding) -> BindingView:
     if binding.ended_on is not None and binding.end_reason != EndReason.EXPIRED.value:
         rebind = rules.rebind_possible_from(binding.ended_on, call.env.policy(binding.region_code))
     return BindingView(
-        binding_id=binding.id, payer=_party(call, payer), beneficiary=_party(call, beneficiary),
+        binding_id=binding.id, payer=party_view(call, payer), beneficiary=party_view(call, beneficiary),
         relationship=binding.relationship, start_on=binding.start_on, end_on=binding.end_on,
         priority=binding.priority,
         state=rules.state(start_on=binding.start_on, end_on=binding.end_on, ended_on=binding.ended_on,
@@ -93,31 +78,6 @@ def binding_view(call: Call, session: Session, binding: Binding) -> BindingView:
         documents=[DocumentView(kind=d.kind, checked_by=d.checked_by) for d in binding.documents]
         if call.who.is_staff else None,
     )
-
-
-def _acting_as(call: Call, session: Session, id_number: str | None, *, who_zh: str, who_en: str) -> Person:
-    """The person a request acts for: a person only for himself; staff for anyone of their region."""
-    who = call.who
-    if who.role is Role.PERSON:
-        me = people.get(session, who.person_id)
-        if id_number is not None and parse_id_number(id_number).number != me.id_number:
-            raise call.forbid(f"以他人身份作为{who_zh}办理", f"act as {who_en} for someone else")
-        return me
-    if id_number is None:
-        raise GongjiError("INVALID_REQUEST", summary_zh=f"经办人员办理时须填写{who_zh}的身份证号码",
-                          summary_en=f"staff must give the ID number of {who_en}")
-    person = people.find(session, id_number)
-    call.require_region(person)
-    return person
-
-
-def _channel(call: Call, channel: Channel | None) -> Channel:
-    allowed = PERSON_CHANNELS if call.who.role is Role.PERSON else STAFF_CHANNELS
-    chosen = channel or allowed[0]
-    if chosen not in allowed:
-        raise GongjiError("INVALID_FIELD", field="channel", reason_zh="可选：" + "、".join(c.value for c in allowed),
-                          reason_en="one of: " + ", ".join(c.value for c in allowed))
-    return chosen
 
 
 # -- bindings -------------------------------------------------------------------------------------
@@ -145,10 +105,12 @@ class NewBinding(Input):
              summary="办理共济绑定 · bind a relative (the payer, or staff at a counter)")
 def create_binding(body: NewBinding, call: PersonOrStaff, idempotency_key: IdempotencyKey = None):
     def work(s: Session) -> BindingView:
-        payer = _acting_as(call, s, body.payer_id_number, who_zh="共济人", who_en="the payer")
+        payer = call.acting_for(s, body.payer_id_number, field="payer_id_number", who_zh="共济人",
+                                who_en="the payer", action_zh="以他人身份作为共济人办理",
+                                action_en="act as the payer for someone else")
         binding = authorizations.bind(
             s, call.env, payer_id_number=payer.id_number, beneficiary_id_number=body.beneficiary_id_number,
-            relationship=body.relationship, actor=call.who.actor(_channel(call, body.channel)),
+            relationship=body.relationship, actor=call.who.actor(call.channel(body.channel)),
             agreement_version=body.agreement_version, start_on=body.start_on, end_on=body.end_on,
             priority=body.priority, documents=[d.model_dump() for d in body.documents])
         return binding_view(call, s, binding)
@@ -185,7 +147,7 @@ def unbind(binding_id: Id, body: Unbind, call: PersonOrStaff, idempotency_key: I
     def work(s: Session) -> BindingView:
         _binding_for(call, s, binding_id)
         binding = authorizations.unbind(s, call.env, binding_id=binding_id,
-                                        actor=call.who.actor(_channel(call, body.channel)), note=body.note)
+                                        actor=call.who.actor(call.channel(body.channel)), note=body.note)
         return binding_view(call, s, binding)
 
     return call.once(work, body=body)
@@ -247,7 +209,7 @@ def family_view(call: Call, s: Session, family: Family) -> FamilyView:
                                   id_number=shown_id(person.id_number, owner=call.is_self(person.id)),
                                   relationship=row.relationship, joined_at=row.joined_at))
     return FamilyView(family_id=family.id, name=family.name, region_code=family.region_code,
-                      householder=_party(call, holder), members=members, created_at=family.created_at)
+                      householder=party_view(call, holder), members=members, created_at=family.created_at)
 
 
 def _family_for(call: Call, s: Session, family_id: int) -> Family:
@@ -270,7 +232,9 @@ class NewFamily(Input):
              summary="建立共济家庭 · create a family, its householder the payer (HN-1)")
 def create_family(body: NewFamily, call: PersonOrStaff, idempotency_key: IdempotencyKey = None):
     def work(s: Session) -> FamilyView:
-        holder = _acting_as(call, s, body.householder_id_number, who_zh="户主", who_en="the householder")
+        holder = call.acting_for(s, body.householder_id_number, field="householder_id_number", who_zh="户主",
+                                 who_en="the householder", action_zh="以他人身份作为户主办理",
+                                 action_en="act as the householder for someone else")
         family = authorizations.create_family(s, call.env, householder_id_number=holder.id_number, name=body.name,
                                               actor=call.who.actor())
         return family_view(call, s, family)

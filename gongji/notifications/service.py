@@ -30,7 +30,6 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -43,7 +42,7 @@ from gongji.notifications.messages import check_language, render_all
 from gongji.notifications.models import Notification
 from gongji.notifications.senders import OutgoingMessage, Sender
 from gongji.people.models import Person
-from gongji.records.service import MAX_LIMIT, Page
+from gongji.records.service import Page, check_paging
 
 log = logging.getLogger(__name__)
 
@@ -71,15 +70,6 @@ class NotificationView:
     body: str
 
 
-def _check_paging(limit: Any, offset: Any) -> None:
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-        raise GongjiError("INVALID_FIELD", field="limit", reason_zh=f"每页条数为1至{MAX_LIMIT}",
-                          reason_en=f"a page holds 1 to {MAX_LIMIT} rows")
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        raise GongjiError("INVALID_FIELD", field="offset", reason_zh="起始位置不能为负数",
-                          reason_en="the offset may not be negative")
-
-
 def _views(session: Session, rows: list[Notification], language: str) -> list[NotificationView]:
     texts = render_all(session, rows, language=language)
     return [
@@ -94,7 +84,7 @@ def list_for(session: Session, *, person_id: int, language: str = "zh", limit: i
     """The person's own notifications, newest first, worded for him in ``language`` (``zh`` or ``en``)."""
     check_id(person_id, field="person_id")
     language = check_language(language)
-    _check_paging(limit, offset)
+    check_paging(limit, offset)
     condition = [Notification.person_id == person_id]
     if unread_only:
         condition.append(Notification.read_at.is_(None))

@@ -71,6 +71,19 @@ def person_view(person: Person, *, owner: bool, staff: bool = False) -> PersonVi
     )
 
 
+class PartyView(Output):
+    """One side of a binding, a transfer or a family, as the caller may see him."""
+
+    person_id: int
+    name: str
+    id_number: str = Field(description="本人可见完整号码，他人脱敏 · full for its owner, masked for others")
+
+
+def party_view(call: Call, person: Person) -> PartyView:
+    return PartyView(person_id=person.id, name=person.name,
+                     id_number=shown_id(person.id_number, owner=call.is_self(person.id)))
+
+
 def load_person(call: Call, session: Session, person_id: int, *, institutions: bool = False) -> Person:
     """The person, if the caller may see him: himself, staff of his region, (optionally) an institution of it."""
     who = call.who

@@ -37,7 +37,7 @@ class Page(Generic[T]):
     offset: int
 
 
-def _paging(limit: int, offset: int) -> tuple[int, int]:
+def check_paging(limit: int, offset: int) -> tuple[int, int]:
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
         raise GongjiError("INVALID_FIELD", field="limit", reason_zh=f"每页条数为1至{MAX_LIMIT}",
                           reason_en=f"a page holds 1 to {MAX_LIMIT} rows")
@@ -61,7 +61,7 @@ def _dates(query: Select, column, from_on: date | None, to_on: date | None) -> S
 
 
 def _page(session: Session, query: Select, limit: int, offset: int, convert) -> Page:
-    limit, offset = _paging(limit, offset)
+    limit, offset = check_paging(limit, offset)
     total = session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
     rows = session.execute(query.limit(limit).offset(offset)).all()
     return Page(items=[convert(r) for r in rows], total=total, limit=limit, offset=offset)

@@ -15,13 +15,12 @@ from pydantic import Field, StrictInt
 from sqlalchemy.orm import Session
 
 from gongji.api.calls import Call, IdempotencyKey, allow
-from gongji.api.schemas import Id, IdNumber, Input, Output, PositiveFen, shown_id
+from gongji.api.schemas import Id, IdNumber, Input, Output, PositiveFen
 from gongji.auth.service import Role
 from gongji.clock import CST
 from gongji.errors import GongjiError
 from gongji.people import service as people
-from gongji.people.ids import parse_id_number
-from gongji.people.models import Person
+from gongji.people.endpoints import PartyView, party_view
 from gongji.terms import Channel, Relationship
 from gongji.transfers import service as transfers
 from gongji.transfers.models import ContributionPayment, Transfer
@@ -30,44 +29,6 @@ router = APIRouter(prefix="/v1", tags=["transfers"])
 
 PersonOrStaff = Annotated[Call, Depends(allow(Role.PERSON, Role.STAFF, Role.ADMIN))]
 
-PERSON_CHANNELS = (Channel.PORTAL, Channel.WECHAT, Channel.ALIPAY, Channel.NATIONAL_APP)
-STAFF_CHANNELS = (Channel.COUNTER, Channel.HOSPITAL_OFFICE)
-
-
-class PartyView(Output):
-    person_id: int
-    name: str
-    id_number: str = Field(description="本人可见完整号码，他人脱敏 · full for its owner, masked for others")
-
-
-def _party(call: Call, person: Person) -> PartyView:
-    return PartyView(person_id=person.id, name=person.name,
-                     id_number=shown_id(person.id_number, owner=call.is_self(person.id)))
-
-
-def _payer(call: Call, session: Session, id_number: str | None) -> Person:
-    """The payer: a person only himself; staff anyone insured in their region (given by ID number)."""
-    who = call.who
-    if who.role is Role.PERSON:
-        me = people.get(session, who.person_id)
-        if id_number is not None and parse_id_number(id_number).number != me.id_number:
-            raise call.forbid("动用他人的个人账户", "spend another person's account")
-        return me
-    if id_number is None:
-        raise GongjiError("INVALID_FIELD", field="payer_id_number", reason_zh="经办人员办理时须填写共济人的身份证号码",
-                          reason_en="staff give the payer's ID number")
-    payer = people.find(session, id_number)
-    call.require_region(payer)
-    return payer
-
-
-def _channel(call: Call, channel: Channel | None) -> Channel:
-    allowed = PERSON_CHANNELS if call.who.role is Role.PERSON else STAFF_CHANNELS
-    chosen = channel or allowed[0]
-    if chosen not in allowed:
-        raise GongjiError("INVALID_FIELD", field="channel", reason_zh="可选：" + "、".join(c.value for c in allowed),
-                          reason_en="one of: " + ", ".join(c.value for c in allowed))
-    return chosen
 
 
 def _core_key(call: Call) -> str:
@@ -106,8 +67,8 @@ class TransferView(Output):
 
 def transfer_view(call: Call, session: Session, row: Transfer) -> TransferView:
     return TransferView(
-        transfer_id=row.id, payer=_party(call, people.get(session, row.payer_id)),
-        beneficiary=_party(call, people.get(session, row.beneficiary_id)), relationship=row.relationship,
+        transfer_id=row.id, payer=party_view(call, people.get(session, row.payer_id)),
+        beneficiary=party_view(call, people.get(session, row.beneficiary_id)), relationship=row.relationship,
         amount_fen=row.amount_fen, region_code=row.region_code, channel=row.channel,
         agreement_version=row.agreement_version,
         agreement_accepted_at=row.agreement_accepted_at.astimezone(CST), at=row.at.astimezone(CST),
@@ -118,12 +79,14 @@ def transfer_view(call: Call, session: Session, row: Transfer) -> TransferView:
              summary="历年账户划转 · move prior-years funds to a relative (the payer, or staff; HZ-1..HZ-4)")
 def create_transfer(body: NewTransfer, call: PersonOrStaff, idempotency_key: IdempotencyKey = None):
     def work(s: Session) -> TransferView:
-        payer = _payer(call, s, body.payer_id_number)
+        payer = call.acting_for(s, body.payer_id_number, field="payer_id_number", who_zh="共济人",
+                                who_en="the payer", action_zh="动用他人的个人账户",
+                                action_en="spend another person's account")
         row = transfers.transfer(
             s, call.env, payer_id_number=payer.id_number, beneficiary_id_number=body.beneficiary_id_number,
             relationship=body.relationship.value, amount_fen=body.amount_fen,
             agreement_version=body.agreement_version, idempotency_key=_core_key(call),
-            actor=call.who.actor(_channel(call, body.channel)))
+            actor=call.who.actor(call.channel(body.channel)))
         return transfer_view(call, s, row)
 
     return call.once(work, body=body, status_code=201)
@@ -174,14 +137,16 @@ class ContributionView(Output):
              summary="代缴居民医保 · pay a bound relative's resident contribution (the payer, or staff; N-5)")
 def pay_contribution(body: NewContribution, call: PersonOrStaff, idempotency_key: IdempotencyKey = None):
     def work(s: Session) -> ContributionView:
-        payer = _payer(call, s, body.payer_id_number)
+        payer = call.acting_for(s, body.payer_id_number, field="payer_id_number", who_zh="共济人",
+                                who_en="the payer", action_zh="动用他人的个人账户",
+                                action_en="spend another person's account")
         row: ContributionPayment = transfers.pay_resident_contribution(
             s, call.env, payer_id_number=payer.id_number, beneficiary_id_number=body.beneficiary_id_number,
             year=body.year, amount_fen=body.amount_fen, idempotency_key=_core_key(call),
-            actor=call.who.actor(_channel(call, body.channel)))
+            actor=call.who.actor(call.channel(body.channel)))
         return ContributionView(
-            contribution_id=row.id, payer=_party(call, payer),
-            beneficiary=_party(call, people.get(s, row.beneficiary_id)), binding_id=row.binding_id,
+            contribution_id=row.id, payer=party_view(call, payer),
+            beneficiary=party_view(call, people.get(s, row.beneficiary_id)), binding_id=row.binding_id,
             year=row.year, amount_fen=row.amount_fen, channel=row.channel, at=row.at.astimezone(CST), on=row.on)
 
     return call.once(work, body=body, status_code=201)
