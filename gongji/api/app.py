@@ -27,6 +27,7 @@ ROUTERS = [
     "gongji.notifications.endpoints",
     "gongji.institutions.endpoints",
     "gongji.policy.endpoints",
+    "gongji.national.endpoints",
     "gongji.api.operations",
 ]
 
@@ -52,6 +53,8 @@ TAGS = [
     {"name": "transfers", "description": "历年账户划转与代缴 · transfers and contributions (HZ-1..4, N-5)"},
     {"name": "notifications", "description": "消息通知 · notifications (HZ-4, N-9)"},
     {"name": "administration", "description": "机构、经办人员与地区政策 · institutions, staff, region settings"},
+    {"name": "national interface", "description": "国家医保平台接口 · the national platform's message interface "
+                                                  "for HIS (NI-1..NI-6)"},
     {"name": "operations", "description": "健康检查与指标 · health and metrics"},
 ]
 

@@ -202,6 +202,10 @@ async def _principal(request: Request, bearer: HTTPAuthorizationCredentials | No
     return None
 
 
+#: Who sent a request (None: nobody said), for endpoints that answer refusals in their own format.
+authenticate = _principal
+
+
 def allow(*roles: Role) -> Callable[..., Any]:
     """A dependency: the call, refused unless its caller has one of ``roles`` (none given: anyone)."""
 

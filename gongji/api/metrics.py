@@ -66,6 +66,10 @@ NOTIFICATIONS_PENDING = Gauge(
     "gongji_notifications_pending", "Notifications waiting in the outbox to be sent (status 'pending').",
     registry=REGISTRY)
 
+NATIONAL_MESSAGES = Counter(
+    "gongji_national_messages_total", "National-interface messages answered, by transaction and infcode "
+    "(replayed: a repeated msgid given its first answer).", ["infno", "infcode", "replayed"], registry=REGISTRY,
+)
 PARTS = ("own", "mutual_aid", "cash")
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "unmatched"
@@ -88,6 +92,13 @@ def record_settlement(result: SettlementResult) -> None:
     for part, fen in zip(PARTS, (result.own_fen, result.mutual_aid_fen, result.cash_fen), strict=True):
         if fen:
             SETTLEMENT_FEN.labels(part=part).inc(fen)
+
+
+def record_national_message(*, infno: str, infcode: int, replayed: bool) -> None:
+    from gongji.national.service import TRANSACTIONS
+
+    NATIONAL_MESSAGES.labels(infno=infno if infno in TRANSACTIONS else "other", infcode=str(infcode),
+                             replayed="true" if replayed else "false").inc()
 
 
 def record_refund(result: RefundResult) -> None:

@@ -8,6 +8,7 @@ from gongji.events.models import Event
 from gongji.idempotency import IdempotencyRecord
 from gongji.institutions.models import Institution
 from gongji.ledger.models import Account, LedgerEntry, Posting
+from gongji.national.models import NiFeeDetail, NiFundYear, NiMessage, NiSettlement, NiSignIn, NiVisit
 from gongji.notifications.models import Notification
 from gongji.people.models import Enrollment, Person
 from gongji.settlement.models import Refund, RefundPart, Settlement, SettlementPart
@@ -16,6 +17,6 @@ from gongji.transfers.models import ContributionPayment, Transfer
 __all__ = [
     "Account", "AuthSession", "Base", "Binding", "BindingDocument", "ContributionPayment", "Enrollment",
     "Event", "Family", "FamilyMember", "IdempotencyRecord", "Institution", "InstitutionKey", "LedgerEntry",
-    "Notification", "Person", "PersonCredential", "Posting", "Refund", "RefundPart", "SeenNonce",
+    "NiFeeDetail", "NiFundYear", "NiMessage", "NiSettlement", "NiSignIn", "NiVisit", "Notification", "Person", "PersonCredential", "Posting", "Refund", "RefundPart", "SeenNonce",
     "Settlement", "SettlementPart", "StaffMember", "StoredResponse", "Transfer",
 ]

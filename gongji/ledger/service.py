@@ -26,6 +26,8 @@ from gongji.terms import Fund
 CREDITS = "credits"
 #: What an institution is owed for settlements (and gives back on refunds).
 INSTITUTION = "institution"
+#: The pooled fund (统筹基金) of a region, which pays its share of bills settled through the national interface.
+POOLED_FUND = "pooled_fund"
 #: The resident insurance fund that receives contributions paid from personal accounts (N-5).
 RESIDENT_FUND = "resident_fund"
 

@@ -176,6 +176,8 @@ def _toml_value(value: Any) -> str:
         return _toml_string(value)
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{key} = {_toml_value(item)}" for key, item in value.items()) + " }"
     raise TypeError(f"no TOML form for {value!r}")
 
 

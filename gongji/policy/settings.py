@@ -54,6 +54,21 @@ class ProofPolicy(StrEnum):
     REQUIRED = "required"
 
 
+class OutpatientPooling(BaseModel):
+    """The pooled fund's share of an outpatient bill (门诊统筹), as the national interface reports it (NI-4).
+
+    Of the in-scope amount (符合政策范围金额), the part above what is left of the yearly deductible is paid at
+    ``ratio_permille``, rounded down to the fen, until the fund has paid ``annual_cap_fen`` for the person in the
+    calendar year. Pharmacy purchases (med_type 41) are not pooled here.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    deductible_fen: int = Field(ge=0, le=10_000_000, description="起付标准: the yearly deductible, in fen")
+    ratio_permille: int = Field(ge=0, le=1000, description="支付比例: the fund's share above it, in permille")
+    annual_cap_fen: int = Field(ge=0, le=100_000_000, description="年度最高支付限额: what the fund pays a year")
+
+
 RegionPrefix = Annotated[str, Field(pattern=r"^(\*|\d{2}|\d{4}|\d{6})$")]
 
 
@@ -101,6 +116,12 @@ class RegionPolicy(BaseModel):
         default_factory=lambda: [DocumentKind.ID_CARD, DocumentKind.COMMITMENT_LETTER],
         description="N-8: what counter staff check",
     )
+    outpatient_pooling_employee: OutpatientPooling | None = Field(
+        None, description="NI-4: the pooled fund's outpatient share for employees (insutype 310); empty: none"
+    )
+    outpatient_pooling_resident: OutpatientPooling | None = Field(
+        None, description="NI-4: the pooled fund's outpatient share for residents (insutype 390); empty: none"
+    )
     agreement_title: str = "职工医保个人账户家庭共济授权协议"
     agreement_version: str = Field("1", min_length=1, max_length=40)
 
@@ -123,6 +144,10 @@ class RegionPolicy(BaseModel):
     @property
     def is_default(self) -> bool:
         return "*" in self.applies_to
+
+    def outpatient_pooling(self, scheme: str) -> OutpatientPooling | None:
+        """The outpatient pooling rule for ``employee`` or ``resident`` enrollees here (None: the fund pays none)."""
+        return self.outpatient_pooling_employee if scheme == "employee" else self.outpatient_pooling_resident
 
     def allows_relationship(self, relationship: Relationship) -> bool:
         return relationship in self.allowed_relationships

@@ -160,7 +160,7 @@ class _Facts:
 # -- input ---------------------------------------------------------------------------------------
 
 
-def _check_certificate(patient: Person, cert: Certificate | None) -> None:
+def check_certificate(patient: Person, cert: Certificate | None) -> None:
     """N-4: a patient always uses his own card or voucher; cards are never shared."""
     if cert is None:
         return
@@ -198,6 +198,13 @@ def _check_agent(agent: Agent | None, patient: Person, cert: Certificate | None,
 def _prepare(session: Session, env: Env, *, institution_code: str, patient_id_number: str, amount_fen: int,
              use: str, cert: Certificate | None) -> tuple[Institution, Person, Use]:
     require_fen(amount_fen, field="amount_fen")
+    return admit(session, env, institution_code=institution_code, patient_id_number=patient_id_number, use=use,
+                 cert=cert)
+
+
+def admit(session: Session, env: Env, *, institution_code: str, patient_id_number: str, use: str,
+          cert: Certificate | None) -> tuple[Institution, Person, Use]:
+    """May this institution settle a bill of this use for this patient, with this card? (N-4, scope, status)"""
     use_ = parse_enum(Use, use, field="use", error="UNKNOWN_USE")
     institution = institutions.find(session, institution_code)
     kind = InstitutionKind(institution.kind)
@@ -211,7 +218,7 @@ def _prepare(session: Session, env: Env, *, institution_code: str, patient_id_nu
                           status_en=Status.TERMINATED.en)
     if institution.region_code[:2] != enrollment.region_code[:2]:
         raise GongjiError("INSTITUTION_OUT_OF_REGION", institution_name=institution.name, name=patient.name)
-    _check_certificate(patient, cert)
+    check_certificate(patient, cert)
     return institution, patient, use_
 
 
