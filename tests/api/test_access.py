@@ -229,6 +229,19 @@ def body_for(method: str, path: str, scene: Scene, cast: Cast) -> dict[str, Any]
     return bodies.get(f"{method} {path}")
 
 
+NATIONAL = "/fsi/api/rsfComIfsService/callService"
+
+
+def national_message(scene: Scene, code: str) -> dict[str, Any]:
+    """A 1101 person query (NI-2) from the institution ``code``: any designated institution may ask."""
+    return {"infno": "1101", "msgid": f"{code}20250602100000{len(scene.secrets):04d}", "mdtrtarea_admvs":
+            "410100" if code.startswith("H41") else "230100", "insuplc_admdvs": "", "recer_sys_code": "YBXT",
+            "infver": "V1.0", "opter_type": "1", "opter": "01", "opter_name": "收费员",
+            "inf_time": "2025-06-02 10:00:00", "fixmedins_code": code, "fixmedins_name": "医院",
+            "input": {"data": {"mdtrt_cert_type": "02",
+                               "mdtrt_cert_no": scene.harbin.people["relative"].id_number}}}
+
+
 def path_for(path: str, scene: Scene, cast: Cast) -> str:
     ids = dict(scene.ids)
     if path == "/v1/families/{family_id}/members/{person_id}":
@@ -243,9 +256,15 @@ def test_cell(scene, method, path, caller, allowed):
     headers, signer = scene.headers(cast, caller)
     headers["Idempotency-Key"] = f"cell-{method}-{path}-{caller}"[:100]
     body = body_for(method, path, scene, cast)
+    if path == NATIONAL:
+        body = national_message(scene, cast.institutions.get(caller, "H23010100001"))
     r = scene.client.request(method, path_for(path, scene, cast), json=body, headers=headers, auth=signer)
     refused = r.status_code in (401, 403)
     assert r.status_code < 500, r.text
+    if path == NATIONAL:  # answers in the standard's envelope (NI-1), refusals too
+        assert (r.json()["infcode"] == 0) is allowed, r.text
+        assert refused is not allowed, r.text
+        return
     if allowed:
         assert not refused, f"{caller} should get past access control: {r.status_code} {r.text}"
     else:

@@ -35,7 +35,7 @@ EXAMPLES = int(os.environ.get("GONGJI_SCHEMATHESIS_EXAMPLES", "25"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           response_headers_conformance]
 #: Operations an institution calls; those only the person himself calls. Everything else: an administrator.
-INSTITUTION_PATHS = {"/v1/quotes", "/v1/settlements"}
+INSTITUTION_PATHS = {"/v1/quotes", "/v1/settlements", "/fsi/api/rsfComIfsService/callService"}
 PERSON_PATHS = {"/v1/me", "/v1/people/{person_id}/notifications/{notification_id}/read",
                 "/v1/people/{person_id}/notifications/read"}
 
