@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from fastapi.security import HTTPBearer
 
 from gongji.api import metrics
 from gongji.api.calls import authenticate
@@ -32,6 +33,8 @@ log = logging.getLogger("gongji.national")
 router = APIRouter(tags=["national interface"])
 
 PATH = "/fsi/api/rsfComIfsService/callService"
+
+_bearer = HTTPBearer(auto_error=False)  # a person's or staff member's login, refused here with 403
 
 #: Refusals of the caller rather than of the message.
 _AUTH = {"AUTH_REQUIRED": 401, "SESSION_EXPIRED": 401, "SIGNATURE_INVALID": 401, "SIGNATURE_STALE": 401,
@@ -116,7 +119,7 @@ async def call_service(request: Request) -> Response:
     language = language_of(request.headers.get("accept-language"))
     area, infno, status = "000000", "", 200
     try:
-        principal = await authenticate(request, None, request.headers.get(signing.SIGNATURE.lower()))
+        principal = await authenticate(request, await _bearer(request), request.headers.get(signing.SIGNATURE.lower()))
         request.state.principal = principal
         if principal is None:
             raise GongjiError("AUTH_REQUIRED")

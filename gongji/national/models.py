@@ -6,8 +6,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, Numeric, String, Text,
-                        UniqueConstraint, text)
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gongji.db.base import Base, BigId, UTCDateTime

@@ -18,8 +18,11 @@ from typing import Any
 import pytest
 
 from gongji.authorizations import service as authorizations
-from tests.api.conftest import Api, api  # noqa: F401  (the application fixture)
+from tests.api import conftest as _api_fixtures
+from tests.api.conftest import Api
 from tests.factories import CITY, Person, World, snapshot
+
+api = _api_fixtures.api  # the application over the test database, shared with the HTTP API tests
 
 PATH = "/fsi/api/rsfComIfsService/callService"
 
