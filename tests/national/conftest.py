@@ -288,7 +288,8 @@ def query_input(p: Person, setl_id: str, mdtrt_id: str | None = None) -> dict[st
     return {"data": {"psn_no": str(p.id), "setl_id": setl_id, "mdtrt_id": mdtrt_id or ""}}
 
 
-def pooled_fund(rule: Any, medfee_fen: int, *, deductible_met_fen: int = 0, fund_paid_fen: int = 0) -> tuple[int, int]:
+def pooled_fund(rule: Any, medfee_fen: int, *, deductible_met_fen: int = 0,
+                fund_paid_fen: int = 0) -> tuple[int, int]:
     """NI-4, the region's outpatient pooling as the field reference states it: (act_pay_dedc, hifp_pay) in fen.
 
     The part of the bill above the deductible still unmet this year is paid at the ratio, floored to the fen,

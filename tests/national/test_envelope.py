@@ -14,7 +14,7 @@ import pytest
 
 from gongji.auth.signing import InstitutionAuth
 from gongji.clock import CST
-from tests.national.conftest import (HOSPITAL, PATH, answer, encode, person_query, register_input, unchanged)
+from tests.national.conftest import HOSPITAL, PATH, answer, encode, person_query, register_input, unchanged
 
 #: The request's required fields (envelope table, req = Y).
 REQUIRED = ("infno", "msgid", "mdtrtarea_admvs", "recer_sys_code", "infver", "opter_type", "opter", "opter_name",
@@ -59,7 +59,7 @@ def refuse(api, his, message, code: str, *, status: int = 200, **post) -> str:
 
 @pytest.mark.parametrize("infno", ["1101", "2201"])
 def test_ni_1_answer_has_the_standards_fields(api, hospital, patient, infno):
-    """NI-1: infcode number 0, inf_refmsgid = area (6) + time (14) + serial (10), 17-digit times, err_msg, output."""
+    """NI-1: infcode number 0, inf_refmsgid area (6) + time (14) + serial (10), 17-digit times, err_msg, output."""
     data = person_query(patient) if infno == "1101" else register_input(patient, ipt_otp_no="MZ1")
     _, response = hospital.exchange(infno, data, psn=patient)
     assert response.status_code == 200

@@ -91,7 +91,8 @@ def test_ni_2_by_e_voucher_needs_certno(api, hospital):
     got = hospital.ok("1101", person_query(cert_type="01", cert_no="EV0123456789ABCDEF", certno=p.id_number,
                                            psn_cert_type="01"))
     assert got["baseinfo"]["psn_no"] == str(p.id)
-    err = hospital.refused("1101", person_query(cert_type="01", cert_no="EV0123456789ABCDEF"), "NI_FIELD_REQUIRED")
+    err = hospital.refused("1101", person_query(cert_type="01", cert_no="EV0123456789ABCDEF"),
+                           "NI_FIELD_REQUIRED")
     assert "certno" in err and "证件号码" in err
 
 
@@ -119,7 +120,8 @@ def test_ni_2_certno_and_name_must_be_the_card_holders(api, hospital):
     """NI-2, N-4: certno and psn_name, when sent, belong to the person whose card was presented."""
     p = api.world.person("张三")
     other = api.world.person("李四")
-    assert hospital.ok("1101", person_query(p, certno=p.id_number, psn_name="张三"))["baseinfo"]["psn_no"] == str(p.id)
+    same = hospital.ok("1101", person_query(p, certno=p.id_number, psn_name="张三"))
+    assert same["baseinfo"]["psn_no"] == str(p.id)
     err = hospital.refused("1101", person_query(p, certno=other.id_number), "NI_FIELD_INVALID")
     assert "certno" in err
     err = hospital.refused("1101", person_query(p, psn_name="李四"), "NI_FIELD_INVALID")
