@@ -89,6 +89,9 @@ def create_app(db: Database | None = None, env: Env | None = None, settings: Api
     problems.install(app)
     for name in ROUTERS:
         app.include_router(import_module(name).router)
+    from gongji import web
+
+    web.install(app)
 
     @app.get("/problems/{code}", include_in_schema=False)
     def problem_type(code: str) -> JSONResponse:

@@ -29,6 +29,7 @@ from gongji.events.service import record as record_event
 from gongji.institutions import service as institutions
 from gongji.people import service as people
 from gongji.people.ids import parse_id_number
+from gongji.people.models import Person
 from gongji.terms import Channel
 
 
@@ -184,6 +185,11 @@ def login_person(session: Session, env: Env, *, id_number: str, password: str, m
         raise GongjiError("LOGIN_FAILED")
     principal = person_principal(person.id, person.name)
     return _open_session(session, env, principal, minutes)
+
+
+def open_person_session(session: Session, env: Env, *, person: Person, minutes: int) -> Login:
+    """A session for a person whom something else has identified (the portal's identity provider)."""
+    return _open_session(session, env, person_principal(person.id, person.name), minutes)
 
 
 def person_principal(person_id: int, name: str) -> Principal:
