@@ -305,6 +305,7 @@ def print_demo_access(out: Console, access, base: str) -> None:
     for inst in access.institutions:
         table.add_row("机构 institution", inst.code, inst.secret, f"{inst.name} · signed requests")
     out.print(table)
+    out.print(Text(f"网上服务大厅 portal: {base}/portal  ·  经办窗口 counter console: {base}/counter", style="bold"))
     out.print(Text(f"另有 {len(access.people) - 4} 位故事人物使用同一密码 · {len(access.people) - 4} more of the "
                    f"story's people share the same password.", style="dim"))
 
