@@ -11,7 +11,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import Field, model_validator
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gongji.api.calls import ADMIN, STAFF, Call, IdempotencyKey, allow
@@ -21,7 +20,7 @@ from gongji.auth.service import Role
 from gongji.errors import GongjiError
 from gongji.people import service as people
 from gongji.people.ids import region_name
-from gongji.people.models import Enrollment, Person
+from gongji.people.models import Person
 from gongji.records import service as records
 from gongji.terms import Fund, Scheme, Status
 
@@ -159,17 +158,10 @@ def search(body: Search, call: Annotated[Call, Depends(allow(Role.STAFF, Role.AD
     """The ID number travels in the body, never in a URL, so that it stays out of access logs."""
 
     def work(s: Session) -> list[PersonView]:
-        if body.id_number is not None:
-            found = [people.find(s, body.id_number)]
-        elif body.card_no is not None:
-            found = list(s.execute(select(Person).join(Enrollment).where(Enrollment.card_no == body.card_no))
-                         .unique().scalars())
-        else:
-            if call.who.role is Role.INSTITUTION:
-                raise call.forbid("按姓名查找参保人", "look people up by name")
-            found = list(s.execute(select(Person).where(Person.name == body.name,
-                                                        Person.birth_date == body.birth_date)
-                                   .order_by(Person.id).limit(50)).unique().scalars())
+        if body.name is not None and call.who.role is Role.INSTITUTION:
+            raise call.forbid("按姓名查找参保人", "look people up by name")
+        found = people.search(s, id_number=body.id_number, card_no=body.card_no, name=body.name,
+                              birth_date=body.birth_date)
         if body.name is None:
             for person in found:
                 call.require_region(person)

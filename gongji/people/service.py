@@ -265,3 +265,25 @@ def credit(
         concerns=[person.id], data={"amount_fen": amount_fen, "fund": fund_.value, "entry_id": entry_id},
     )
     return entry_id
+
+
+def search(session: Session, *, id_number: str | None = None, card_no: str | None = None, name: str | None = None,
+           birth_date: date | None = None, limit: int = 50) -> list[Person]:
+    """Find people the way a counter does (N-8): by ID number, by social security card number, or by name and
+    birth date. Exactly one way is given; an ID number that is malformed or unknown is refused as :func:`find`
+    refuses it, the other ways answer an empty list when nobody matches. Who may see whom is the caller's check.
+    """
+    by_name = name is not None or birth_date is not None
+    if (id_number is not None) + (card_no is not None) + by_name != 1 or (by_name and (not name or not birth_date)):
+        raise GongjiError("INVALID_REQUEST", summary_zh="请只用一种方式查找：身份证号码；社会保障卡号；姓名加出生日期",
+                          summary_en="find by one of: the ID number; the card number; the name with the birth date")
+    if id_number is not None:
+        return [find(session, id_number)]
+    if card_no is not None:
+        return list(session.execute(
+            select(Person).join(Enrollment).where(Enrollment.card_no == card_no.strip().upper())
+        ).unique().scalars())
+    return list(session.execute(
+        select(Person).where(Person.name == name.strip(), Person.birth_date == birth_date)
+        .order_by(Person.id).limit(limit)
+    ).unique().scalars())

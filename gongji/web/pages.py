@@ -64,6 +64,12 @@ FIELD_OF = {
     "INVALID_PERIOD": "end_on",
     "INVALID_AMOUNT": "amount",
     "LOGIN_FAILED": "password",
+    "COUNTER_DOCUMENTS_MISSING": "documents",
+    "ATTESTATION_UNSIGNED": "signed",
+    "REFUND_EXCEEDS_PAID": "amount",
+    "UNKNOWN_USE": "use",
+    "INSTITUTION_CANNOT_SETTLE_USE": "use",
+    "SETTLEMENT_NOT_FOUND": "settlement_id",
 }
 
 
@@ -193,10 +199,14 @@ FLASHES: dict[str, tuple[str, str]] = {
     "member_added": ("已添加家庭成员。", "The member has been added."),
     "member_removed": ("已移出家庭成员。", "The member has been removed."),
     "left_family": ("您已退出该家庭。", "You have left the family."),
+    "member_updated": ("已修改成员关系。", "The member's relationship has been corrected."),
+    "family_dissolved": ("家庭共济网已解散。", "The family has been dissolved."),
     "transferred": ("划转成功。", "The transfer is done."),
     "read": ("消息已标为已读。", "Marked as read."),
     "refunded": ("退费已办理，款项已退回原支付账户。", "The refund is done; the money went back where it came from."),
-    "attested": ("书面承诺已登记。", "The attestation is recorded."),
+    "cancelled": ("结算已撤销，未退的款项已全部按原支付方式退回（个人账户或现金）。",
+                  "The settlement is cancelled; all money not yet refunded went back where it came from."),
+    "attested": ("书面承诺已登记，本次费用已结算。", "The attestation is recorded and the bill is settled."),
     "expired": ("登录已过期，请重新登录。", "Your login has expired; please log in again."),
     "csrf": ("页面已过期，请重新提交。", "The page had expired; please submit it again."),
 }

@@ -97,6 +97,7 @@ def test_counter_binds_with_the_checklist_and_refunds(live, desktop):
     desktop.wait_for_url(f"**/counter/people/{payer.id}")
     assert son.name in desktop.locator("main").inner_text()
 
+    w.institution("H23010100001")
     settled = w.settle(son, 80_000)  # his own account is empty: his father pays (N-3)
     desktop.goto(f"/counter/settlements/{settled.settlement_id}")
     desktop.fill("[name=amount]", "100.00")
