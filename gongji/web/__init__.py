@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import Match
 
 from gongji.web.pages import HERE, CsrfRefused, LoginRequired, login_redirect
+
+
+def _has_page(app: FastAPI, path: str) -> bool:
+    scope = {"type": "http", "path": path, "method": "GET"}
+    return any(route.matches(scope)[0] is Match.FULL for route in app.routes)
 
 
 def install(app: FastAPI) -> None:
@@ -23,6 +31,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(CsrfRefused)
     async def _csrf(request: Request, exc: CsrfRefused) -> RedirectResponse:
-        response = RedirectResponse(request.url.path, status_code=303)
+        # Back to the page the form was on (this site's only), where a fresh form waits; nothing was done.
+        referer = urlsplit(request.headers.get("referer", ""))
+        same_site = referer.netloc == request.url.netloc and referer.path.startswith(("/portal", "/counter"))
+        home = "/counter" if request.url.path.startswith("/counter") else "/portal"
+        if same_site:
+            target = referer.path + (f"?{referer.query}" if referer.query else "")
+        else:  # the form's own page when it has one (most forms post to the page they are on)
+            target = request.url.path if _has_page(app, request.url.path) else home
+        response = RedirectResponse(target, status_code=303)
         response.set_cookie("gongji_flash", "csrf", httponly=True, samesite="lax", path="/", max_age=60)
         return response

@@ -215,6 +215,7 @@ def test_each_refusal_of_the_bind_form_is_next_to_its_field(portal, harbin, chan
     assert r.status_code == 400, r.text[:500]
     message = field_error(r.text, field)
     assert message is not None and words in message, (field, message, page_error(r.text))
+    assert f'<a href="#f-{field}">' in r.text  # the summary on top links to the field
     if field != "name":
         assert f'value="{wife.name}"' in r.text  # what was typed comes back
     assert snapshot(portal.world) == before
