@@ -36,8 +36,9 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--
         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 
 PORTAL = [("portal-home", "/portal"), ("portal-bind", "/portal/bind"), ("portal-records", "/portal/records"),
-          ("portal-payments", "/portal/payments"), ("portal-notifications", "/portal/notifications")]
-COUNTER = [("counter-person", "/counter?id_number=" + WANG), ("counter-report", "/counter/report")]
+          ("portal-payments", "/portal/payments?month=2025-03"), ("portal-notifications", "/portal/notifications")]
+COUNTER = [("counter-find", "/counter?id_number=" + WANG), ("counter-settlement", "/counter/settlements/1"),
+           ("counter-report", "/counter/report?day=2025-03-03")]
 
 
 def build_demo(folder: Path) -> str:
@@ -86,6 +87,10 @@ def main() -> None:
                 for name, path in COUNTER:
                     page.goto(path)
                     page.screenshot(path=OUT / f"{name}-{size}.png", full_page=True)
+                page.goto("/counter?id_number=" + WANG)
+                page.locator("main table a").first.click()
+                page.wait_for_url("**/counter/people/*")
+                page.screenshot(path=OUT / f"counter-person-{size}.png", full_page=True)
                 context.close()
             browser.close()
         server.should_exit = True

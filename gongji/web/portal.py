@@ -729,8 +729,19 @@ def _payments(s: Session, env: Env, person_id: int, start: date) -> dict[str, An
     for i in range(12):
         month = _add_months(first, i)
         chart.append({"month": month, "fen": per_month.get((month.year, month.month), 0)})
+    latest = None
+    if not (consumption.items or (changes and changes.items) or by_me.items or for_me.items):
+        # Nothing this month: point to the newest month that has something, so an empty page does not look
+        # like lost records (seen on the demo, whose story lies months back).
+        newest = [page.items[0].on for page in (
+            records.consumption_as_patient(s, person_id=person_id, to_on=end, limit=1),
+            records.payments_as_payer(s, person_id=person_id, to_on=end, limit=1),
+            records.paid_for_me(s, person_id=person_id, to_on=end, limit=1),
+            *([records.account_changes(s, person_id=person_id, to_on=end, limit=1)] if me.balances else []),
+        ) if page.items]
+        latest = max(newest).replace(day=1) if newest else None
     return {"me": me, "consumption": consumption, "changes": changes, "by_me": by_me, "for_me": for_me,
-            "chart": chart}
+            "chart": chart, "latest": latest}
 
 
 @router.get("/payments", response_class=HTMLResponse)

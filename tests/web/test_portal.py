@@ -471,6 +471,13 @@ def test_n_9_payments_by_month_for_both_sides_and_the_chart(portal, harbin, worl
     bars = dict(re.findall(r'data-testid="chart-bar" data-month="([0-9-]+)" data-fen="(\d+)"', july.text))
     assert (bars["2025-06"], bars["2025-07"]) == ("45600", "10000")
     assert "paid-by-me" not in by_testid(portal.get("/portal/payments?month=2025-05").text)
+    assert "latest-month" not in by_testid(july.text)
+
+    world.env.clock.advance(days=90)  # October: nothing this month, so the page points to July
+    portal.log_in(payer)  # the earlier login has expired
+    october = portal.get("/portal/payments")
+    [pointer] = by_testid(october.text)["latest-month"]
+    assert "2025年7月" in pointer and 'href="/portal/payments?month=2025-07"' in october.text
 
     portal.log_in(wife)
     found = by_testid(portal.get("/portal/payments?month=2025-06").text)
