@@ -617,6 +617,13 @@ CATALOGUE: dict[str, ErrorSpec] = {
         "报文 {omsgid}（交易 {oinfno}）不能冲正：{reason_zh}",
         "The message {omsgid} (transaction {oinfno}) cannot be reversed: {reason_en}",
     ),
+    "NI_INTERNAL_ERROR": ErrorSpec(
+        500,
+        "系统内部错误，本报文未办理。请用相同的报文ID重发（重发不会重复扣款），或用 2601 冲正；如仍失败请联系运维并提供请求编号 {request_id}。",
+        "An internal error occurred and this message was not carried out. Send it again with the same msgid (a "
+        "resend never pays twice), or reverse it with 2601; if it fails again, contact the operators with the "
+        "request id {request_id}.",
+    ),
     "INTERNAL_ERROR": ErrorSpec(
         500,
         "系统内部错误，业务可能未完成。请稍后用相同的 Idempotency-Key 重试（重试不会重复扣款）；如仍失败请联系运维并提供请求编号 {request_id}。",

@@ -143,7 +143,7 @@ async def call_service(request: Request) -> Response:
     except Exception:
         log.exception("national interface message %s failed", infno)
         request_id = request.scope.get("state", {}).get("request_id", "")
-        error = GongjiError("INTERNAL_ERROR", request_id=request_id)
+        error = GongjiError("NI_INTERNAL_ERROR", request_id=request_id)
         metrics.record_national_message(infno=infno, infcode=-1, replayed=False)
         body = _envelope(infcode=-1, answer=None, area=area, received=received, now=env.now(),
                          err_msg=_err_msg(error, language))

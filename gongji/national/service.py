@@ -35,7 +35,7 @@ from gongji.ledger.models import Account, Posting
 from gongji.national import codes, pooling, tables, wire
 from gongji.national.models import NiFeeDetail, NiFundYear, NiMessage, NiSettlement, NiSignIn, NiVisit
 from gongji.people import service as people
-from gongji.people.models import Person
+from gongji.people.models import Enrollment, Person
 from gongji.settlement import service as settlement
 from gongji.terms import InstitutionKind, Use
 
@@ -255,8 +255,6 @@ def person_info(msg: Message, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _by_card(session: Session, card_no: str) -> Person:
-    from gongji.people.models import Enrollment
-
     person_id = session.execute(select(Enrollment.person_id).where(Enrollment.card_no == card_no.upper())
                                 ).scalar_one_or_none()
     if person_id is None:

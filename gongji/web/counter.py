@@ -49,7 +49,7 @@ from gongji.terms import (
     Use,
 )
 from gongji.web import reports
-from gongji.web.pages import Page, page
+from gongji.web.pages import Page, page, safe_next
 
 try:
     from gongji.api import metrics
@@ -77,7 +77,7 @@ _WORDS: dict[str, dict[str, tuple[str, str]]] = {
 
 
 def _safe_next(value: str | None) -> str:
-    return value if value and value.startswith("/counter") and "//" not in value and "\\" not in value else "/counter"
+    return safe_next(value, "/counter")
 
 
 def _label(p: Page) -> Callable[[str, Any], str]:
@@ -188,12 +188,7 @@ async def login(p: P) -> HTMLResponse:
 
 @router.post("/logout")
 async def logout(p: P) -> RedirectResponse:
-    await p.form()
-    if p.token:
-        await p.write(lambda s: auth.logout(s, p.env, p.token))
-    response = p.redirect("/counter/login", flash="logged_out")
-    p.end_session(response)
-    return response
+    return await p.log_out("/counter/login")
 
 
 @router.get("/logout")

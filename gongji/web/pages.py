@@ -189,6 +189,20 @@ class Page:
     def end_session(self, response) -> None:
         response.delete_cookie(SESSION_COOKIE, path="/")
 
+    async def log_out(self, login_path: str) -> RedirectResponse:
+        """End the login (server session and cookie) after a CSRF-checked POST; back to ``login_path``."""
+        await self.form()
+        if self.token:
+            await self.write(lambda s: auth.logout(s, self.env, self.token))
+        response = self.redirect(login_path, flash="logged_out")
+        self.end_session(response)
+        return response
+
+
+def safe_next(value: str | None, area: str) -> str:
+    """Where to go after logging in: a path of ``area`` (``/portal``, ``/counter``) of this site, else its home."""
+    return value if value and value.startswith(area) and "//" not in value and "\\" not in value else area
+
 
 #: One-time notices after an action, by key: (中文, English).
 FLASHES: dict[str, tuple[str, str]] = {

@@ -28,7 +28,6 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
-from gongji.auth import service as auth
 from gongji.authorizations import rules as binding_rules
 from gongji.authorizations import service as authorizations
 from gongji.authorizations.models import Binding
@@ -44,7 +43,7 @@ from gongji.terms import Channel, DocumentKind, EndReason, Fund, Relationship, S
 from gongji.transfers import service as transfers
 from gongji.transfers.models import Transfer
 from gongji.web.identity import provider_from_env
-from gongji.web.pages import Page, page
+from gongji.web.pages import Page, page, safe_next
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 
@@ -55,8 +54,7 @@ ROWS = 200
 
 
 def _safe_next(value: str | None) -> str:
-    """Where to go after logging in: a portal path of this site only."""
-    return value if value and value.startswith("/portal") and "//" not in value and "\\" not in value else "/portal"
+    return safe_next(value, "/portal")
 
 
 # -- who is logged in ------------------------------------------------------------------------------
@@ -250,12 +248,7 @@ async def login(p: P) -> HTMLResponse:
 
 @router.post("/logout")
 async def logout(p: P) -> RedirectResponse:
-    await p.form()
-    if p.token:
-        await p.write(lambda s: auth.logout(s, p.env, p.token))
-    response = p.redirect("/portal/login", flash="logged_out")
-    p.end_session(response)
-    return response
+    return await p.log_out("/portal/login")
 
 
 @router.get("", response_class=HTMLResponse)
