@@ -5,13 +5,19 @@ Endpoints declare who may call them with ``Depends(allow(Role.PERSON, Role.STAFF
 request (institutions, :mod:`gongji.auth.signing`). What a caller may see or change beyond its role
 (its own data, its region) is checked by the endpoint with :meth:`Call.may_see_person` and friends,
 inside the transaction, against the facts of that moment.
+
+A signed request's signature is checked, and its nonce recorded, in the transaction of :meth:`Call.once` when the
+endpoint does its work there (one commit instead of two); anything else that asks who is calling first checks it
+in a short transaction of its own. Either way a nonce is recorded once the signature holds, even if the request is
+then refused.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+import logging
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -21,8 +27,9 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
-from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, exists, literal_column, select, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from gongji.api.models import StoredResponse
@@ -41,6 +48,8 @@ from gongji.people.models import Person
 from gongji.people.service import enrollment_of
 from gongji.terms import Channel
 
+log = logging.getLogger(__name__)
+
 PERSON_CHANNELS = (Channel.PORTAL, Channel.WECHAT, Channel.ALIPAY, Channel.NATIONAL_APP)
 STAFF_CHANNELS = (Channel.COUNTER, Channel.HOSPITAL_OFFICE)
 
@@ -49,29 +58,104 @@ _signature = APIKeyHeader(name=signing.SIGNATURE, auto_error=False, scheme_name=
                           description="定点机构请求签名 · an institution's request signature (see the API guide)")
 
 
+@dataclass(frozen=True)
+class SignedRequest:
+    """A signed institution request not yet checked: what its signature covers."""
+
+    headers: dict[str, str]
+    method: str
+    path_and_query: str
+    body: bytes
+
+    def verify(self, session: Session, env: Env, settings: ApiSettings) -> Principal:
+        """The institution that signed (SIGNATURE_INVALID, SIGNATURE_STALE); the nonce is not recorded here."""
+        return auth.verify_signature(session, env, server_key=settings.server_key, headers=self.headers,
+                                     method=self.method, path_and_query=self.path_and_query, body=self.body,
+                                     window_s=settings.signature_window_s)
+
+    def check_signature(self, found: Any, headers: auth.SignedHeaders, settings: ApiSettings) -> Principal:
+        """The signature against the institution ``found`` (a row of :data:`auth.SIGNER`, or None)."""
+        return auth.check_signature(found, headers, server_key=settings.server_key, method=self.method,
+                                    path_and_query=self.path_and_query, body=self.body)
+
+    def record_nonce(self, session: Session, env: Env, principal: Principal) -> None:
+        """Record the nonce in this transaction; SIGNATURE_REPLAYED if it was seen before."""
+        if not auth.claim_nonce(session, env, code=principal.id, nonce=self.headers[signing.NONCE.lower()]):
+            raise GongjiError("SIGNATURE_REPLAYED")
+
+    def check(self, db: Database, env: Env, settings: ApiSettings) -> Principal:
+        """Verify and record the nonce in a short transaction of its own."""
+        def verify(session: Session) -> Principal:
+            principal = self.verify(session, env, settings)
+            if session.get_bind().dialect.name == "postgresql":
+                # A nonce lost in a crash could at worst be replayed within the time window.
+                session.execute(_ASYNC_COMMIT)
+            self.record_nonce(session, env, principal)
+            return principal
+
+        return db.run(verify, attempts=1)
+
+
+_ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
+
+# Call.once's answers: claimed (with a placeholder) before the work, filled in after it, in its transaction.
+_ANSWERS = StoredResponse.__table__
+_CLAIM_ANSWER = {
+    dialect: insert_(_ANSWERS).values(scope=bindparam("scope"), key=bindparam("key"),
+                                      fingerprint=bindparam("fingerprint"), status_code=0, body={},
+                                      created_at=bindparam("created_at"))
+    .on_conflict_do_nothing().returning(_ANSWERS.c.key)
+    for dialect, insert_ in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
+}
+# On PostgreSQL a signed request opens its transaction with one statement: the signing institution and its secret's
+# version (auth.SIGNER), its nonce recorded (auth.CLAIM_NONCE) and its key claimed (_CLAIM_ANSWER), with whether each
+# insert took. The signature is checked on what it read; a refusal rolls the inserts back.
+_NONCE_TAKEN = auth.CLAIM_NONCE["postgresql"].cte("nonce")
+_ANSWER_CLAIMED = _CLAIM_ANSWER["postgresql"].cte("answer")
+_OPEN_SIGNED = auth.SIGNER.add_columns(exists(select(literal_column("1")).select_from(_NONCE_TAKEN)).label("fresh_nonce"),
+                                       exists(select(literal_column("1")).select_from(_ANSWER_CLAIMED)).label("claimed"))
+_STORED_ANSWER = select(_ANSWERS.c.fingerprint, _ANSWERS.c.status_code, _ANSWERS.c.body).where(
+    _ANSWERS.c.scope == bindparam("scope"), _ANSWERS.c.key == bindparam("key"))
+_STORE_ANSWER = (update(_ANSWERS).where(_ANSWERS.c.scope == bindparam("claimed_scope"),
+                                        _ANSWERS.c.key == bindparam("claimed_key"))
+                 .values(status_code=bindparam("status_code"), body=bindparam("body")))
+
+
 @dataclass
 class Call:
     request: Request
     db: Database
     env: Env
     settings: ApiSettings
-    principal: Principal | None
+    principal: Principal | None  # None: nobody, or a signed request not yet checked (``signed``)
     language: str
     idempotency_key: str | None = None
+    signed: SignedRequest | None = None  # checked when first needed (see the module's doc)
 
     # -- who -------------------------------------------------------------------------------------
 
     @property
     def who(self) -> Principal:
-        if self.principal is None:
+        principal = self._checked()
+        if principal is None:
             raise GongjiError("AUTH_REQUIRED")
+        return principal
+
+    def _checked(self) -> Principal | None:
+        if self.signed is not None:
+            self._accept(self.signed.check(self.db, self.env, self.settings))
         return self.principal
+
+    def _accept(self, principal: Principal) -> None:
+        self.principal, self.signed = principal, None
+        self.request.state.principal = principal
 
     def forbid(self, action_zh: str, action_en: str) -> GongjiError:
         return GongjiError("FORBIDDEN", action_zh=action_zh, action_en=action_en)
 
     def is_self(self, person_id: int) -> bool:
-        return self.principal is not None and self.principal.person_id == person_id
+        principal = self._checked()
+        return principal is not None and principal.person_id == person_id
 
     def covers_person(self, person: Person) -> bool:
         """Staff and institutions act for people of their region (by the person's insured region)."""
@@ -111,9 +195,11 @@ class Call:
     # -- transactions ----------------------------------------------------------------------------
 
     def read(self, fn: Callable[[Session], Any]) -> Any:
+        self._checked()
         return self.db.read(fn)
 
     def write(self, fn: Callable[[Session], Any]) -> Any:
+        self._checked()
         return self.db.run(fn)
 
     def once(self, work: Callable[[Session], Any], *, body: BaseModel | None = None, status_code: int = 200,
@@ -127,11 +213,14 @@ class Call:
         """
         if self.idempotency_key is None:
             if not required:
-                return JSONResponse(jsonable_encoder(self.db.run(work)), status_code=status_code)
+                return JSONResponse(jsonable_encoder(self.write(work)), status_code=status_code)
+            self._checked()
             raise GongjiError("IDEMPOTENCY_KEY_REQUIRED")
-        key = check_key(self.idempotency_key)
-        who = self.who
-        scope = f"{who.role.value}:{who.id}"[:80]
+        try:
+            key = check_key(self.idempotency_key)
+        except GongjiError:
+            self._checked()
+            raise
         route = self.request.scope.get("route")
         content = {
             "method": self.request.method,
@@ -141,24 +230,77 @@ class Call:
         }
         fingerprint = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
 
+        signed = self.signed
+        verified: list[Principal] = []
+
         def transaction(session: Session) -> tuple[int, Any, bool]:
-            if session.get_bind().dialect.name == "postgresql":
-                session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
-                                {"k": f"api\x1f{scope}\x1f{key}"})
-            stored = session.get(StoredResponse, (scope, key))
-            if stored is not None:
+            dialect = session.get_bind().dialect.name
+            if signed is not None:  # the signature and its nonce, in this transaction (run again on a retry)
+                headers = auth.read_signed_headers(self.env, signed.headers, window_s=self.settings.signature_window_s)
+                scope = f"{Role.INSTITUTION.value}:{headers.code}"[:80]  # used once the signature holds
+                claim = {"scope": scope, "key": key, "fingerprint": fingerprint, "created_at": self.env.now()}
+                if dialect == "postgresql" and headers.lookup:
+                    # One statement: the signer, the nonce recorded and the key claimed (all undone if refused).
+                    opened = session.execute(_OPEN_SIGNED, {**claim, "code": headers.code, "nonce": headers.nonce,
+                                                            "at": self.env.now()}).one_or_none()
+                    principal = signed.check_signature(opened, headers, self.settings)
+                    verified.append(principal)
+                    if not opened.fresh_nonce:
+                        raise GongjiError("SIGNATURE_REPLAYED")
+                    claimed = opened.claimed or None
+                else:
+                    principal = signed.check_signature(
+                        session.execute(auth.SIGNER, {"code": headers.code}).one_or_none() if headers.lookup
+                        else None, headers, self.settings)
+                    verified.append(principal)
+                    signed.record_nonce(session, self.env, principal)
+                    claimed = session.execute(_CLAIM_ANSWER[dialect], claim).first()
+                self.principal = principal
+            else:
+                who = self.who
+                scope = f"{who.role.value}:{who.id}"[:80]
+                # Claim the key: a concurrent request with it waits here until this one commits (and then replays
+                # its answer) or rolls back (and then does the work itself).
+                claimed = session.execute(_CLAIM_ANSWER[dialect], {
+                    "scope": scope, "key": key, "fingerprint": fingerprint, "created_at": self.env.now()}).first()
+            if claimed is None:
+                stored = session.execute(_STORED_ANSWER, {"scope": scope, "key": key}).one()
                 if stored.fingerprint != fingerprint:
                     raise GongjiError("IDEMPOTENCY_KEY_REUSED", key=key)
                 return stored.status_code, stored.body, True
-            answer = jsonable_encoder(work(session))
-            session.add(StoredResponse(scope=scope, key=key, fingerprint=fingerprint, status_code=status_code,
-                                       body=answer, created_at=self.env.now()))
-            session.flush()
+            result = work(session)
+            answer = (result.model_dump(mode="json", by_alias=True) if isinstance(result, BaseModel)
+                      else jsonable_encoder(result))
+            session.execute(_STORE_ANSWER, {"claimed_scope": scope, "claimed_key": key, "status_code": status_code,
+                                            "body": answer})
             return status_code, answer, False
 
-        status, answer, replayed = self.db.run(transaction)
+        if signed is not None:
+            self.signed = None  # checked by the transaction
+        try:
+            status, answer, replayed = self.db.run(transaction)
+        except BaseException as exc:
+            if verified and not (isinstance(exc, GongjiError) and exc.code == "SIGNATURE_REPLAYED"):
+                # The signature held but the work was refused or failed: its nonce is recorded all the same.
+                self._record_nonce_alone(signed, verified[-1])
+            raise
+        finally:
+            if verified:
+                self.request.state.principal = verified[-1]
         headers = {"Idempotent-Replayed": "true"} if replayed else {}
         return JSONResponse(answer, status_code=status, headers=headers)
+
+
+    def _record_nonce_alone(self, signed: SignedRequest, principal: Principal) -> None:
+        def record(session: Session) -> None:
+            if session.get_bind().dialect.name == "postgresql":
+                session.execute(_ASYNC_COMMIT)
+            auth.claim_nonce(session, self.env, code=principal.id, nonce=signed.headers[signing.NONCE.lower()])
+
+        try:
+            self.db.run(record, attempts=1)
+        except Exception:  # the request's own error is the one to tell
+            log.warning("could not record the nonce of a refused request", exc_info=True)
 
 
 # -- authentication ------------------------------------------------------------------------------
@@ -170,6 +312,16 @@ def _state(request: Request) -> tuple[Database, Env, ApiSettings]:
 
 async def _principal(request: Request, bearer: HTTPAuthorizationCredentials | None,
                      signature: str | None) -> Principal | None:
+    found = await _caller(request, bearer, signature)
+    if isinstance(found, SignedRequest):
+        db, env, settings = _state(request)
+        return await run_in_threadpool(found.check, db, env, settings)
+    return found
+
+
+async def _caller(request: Request, bearer: HTTPAuthorizationCredentials | None,
+                  signature: str | None) -> Principal | SignedRequest | None:
+    """Who is calling: a bearer token's principal, or a signed request still to be checked, or nobody."""
     db, env, settings = _state(request)
     if bearer is not None:
         token = bearer.credentials
@@ -182,21 +334,7 @@ async def _principal(request: Request, bearer: HTTPAuthorizationCredentials | No
         query = request.scope.get("query_string", b"")
         path_and_query = raw_path.decode("latin-1") + ("?" + query.decode("latin-1") if query else "")
         headers = {k.lower(): v for k, v in request.headers.items()}
-
-        def verify(session: Session) -> Principal:
-            principal = auth.verify_signature(
-                session, env, server_key=settings.server_key, headers=headers, method=request.method,
-                path_and_query=path_and_query, body=body, window_s=settings.signature_window_s)
-            if session.get_bind().dialect.name == "postgresql":
-                # A nonce lost in a crash could at worst be replayed within the time window.
-                session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-            auth.record_nonce(session, env, code=principal.id, nonce=headers[signing.NONCE.lower()])
-            return principal
-
-        try:
-            return await run_in_threadpool(db.run, verify, attempts=1)
-        except IntegrityError:
-            raise GongjiError("SIGNATURE_REPLAYED") from None
+        return SignedRequest(headers=headers, method=request.method, path_and_query=path_and_query, body=body)
     if request.headers.get(signing.INSTITUTION.lower()):
         raise GongjiError("SIGNATURE_INVALID", reason_zh="缺少签名请求头", reason_en="the signature header is missing")
     return None
@@ -215,19 +353,52 @@ def allow(*roles: Role) -> Callable[..., Any]:
         signature: Annotated[str | None, Depends(_signature)],
         accept_language: Annotated[str | None, Header(include_in_schema=False)] = None,
     ) -> Call:
-        db, env, settings = _state(request)
-        principal = await _principal(request, bearer, signature)
-        request.state.principal = principal
-        if roles:
-            if principal is None:
-                raise GongjiError("AUTH_REQUIRED")
-            if principal.role not in roles:
-                raise GongjiError("FORBIDDEN", action_zh="使用此接口", action_en="use this endpoint")
-        key = request.headers.get("idempotency-key")
-        return Call(request=request, db=db, env=env, settings=settings, principal=principal,
-                    language=language_of(accept_language), idempotency_key=key)
+        return await _call(request, bearer, signature, accept_language, roles, defer=False)
 
     return dependency
+
+
+def allow_once(*roles: Role) -> Any:
+    """``Annotated[Call, ...]`` for an endpoint whose work is one :meth:`Call.once` (and nothing before it): a
+    signed request's signature is checked, and its nonce recorded, in that transaction. Should the endpoint not
+    get there (its body is refused, say), the signature is checked when it ends, before any answer goes out: a bad
+    signature is told first, as with :func:`allow`, and a good one's nonce is recorded.
+    """
+
+    async def dependency(
+        request: Request,
+        bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        signature: Annotated[str | None, Depends(_signature)],
+        accept_language: Annotated[str | None, Header(include_in_schema=False)] = None,
+    ) -> AsyncIterator[Call]:
+        call = await _call(request, bearer, signature, accept_language, roles, defer=True)
+        try:
+            yield call
+        finally:
+            if call.signed is not None:
+                await run_in_threadpool(call._checked)
+
+    return Annotated[Call, Depends(dependency, scope="function")]
+
+
+async def _call(request: Request, bearer: HTTPAuthorizationCredentials | None, signature: str | None,
+                accept_language: str | None, roles: tuple[Role, ...], *, defer: bool) -> Call:
+    db, env, settings = _state(request)
+    found = await _caller(request, bearer, signature)
+    signed = found if isinstance(found, SignedRequest) else None
+    if signed is not None and (not defer or (roles and Role.INSTITUTION not in roles)):
+        found = await run_in_threadpool(signed.check, db, env, settings)
+        signed = None
+    principal = None if signed is not None else found
+    request.state.principal = principal
+    if roles and signed is None:  # a signed request still to check is an institution's, which ``roles`` allow
+        if principal is None:
+            raise GongjiError("AUTH_REQUIRED")
+        if principal.role not in roles:
+            raise GongjiError("FORBIDDEN", action_zh="使用此接口", action_en="use this endpoint")
+    return Call(request=request, db=db, env=env, settings=settings, principal=principal,
+                language=language_of(accept_language), idempotency_key=request.headers.get("idempotency-key"),
+                signed=signed)
 
 
 IdempotencyKey = Annotated[

@@ -15,8 +15,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from gongji.actors import Actor
@@ -27,6 +30,7 @@ from gongji.env import Env
 from gongji.errors import GongjiError
 from gongji.events.service import record as record_event
 from gongji.institutions import service as institutions
+from gongji.institutions.models import Institution
 from gongji.people import service as people
 from gongji.people.ids import parse_id_number
 from gongji.people.models import Person
@@ -261,36 +265,88 @@ def issue_institution_secret(session: Session, env: Env, *, server_key: bytes, c
 def verify_signature(session: Session, env: Env, *, server_key: bytes, headers: dict[str, str], method: str,
                      path_and_query: str, body: bytes, window_s: int) -> Principal:
     """Check a signed institution request (see :mod:`gongji.auth.signing`). Does not record the nonce."""
-    code = headers.get(signing.INSTITUTION.lower())
-    timestamp = headers.get(signing.TIMESTAMP.lower(), "")
-    nonce = headers.get(signing.NONCE.lower(), "")
-    signature = headers.get(signing.SIGNATURE.lower(), "")
+    signed = read_signed_headers(env, headers, window_s=window_s)
+    found = session.execute(SIGNER, {"code": signed.code}).one_or_none() if signed.lookup else None
+    return check_signature(found, signed, server_key=server_key, method=method, path_and_query=path_and_query,
+                           body=body)
 
-    def invalid(zh: str, en: str) -> GongjiError:
-        return GongjiError("SIGNATURE_INVALID", reason_zh=zh, reason_en=en)
 
+@dataclass(frozen=True)
+class SignedHeaders:
+    """The signature headers of a request, in a valid form (the signature itself not yet checked)."""
+
+    code: str | None
+    timestamp: str
+    nonce: str
+    signature: str
+
+    @property
+    def lookup(self) -> bool:
+        """Whether the code could name an institution (else it is not looked up)."""
+        return bool(self.code) and len(self.code) <= 30
+
+
+def _invalid(zh: str, en: str) -> GongjiError:
+    return GongjiError("SIGNATURE_INVALID", reason_zh=zh, reason_en=en)
+
+
+def read_signed_headers(env: Env, headers: dict[str, str], *, window_s: int) -> SignedHeaders:
+    """The first checks of :func:`verify_signature`, which need no database: the timestamp within the window, the
+    nonce well-formed."""
+    signed = SignedHeaders(code=headers.get(signing.INSTITUTION.lower()),
+                           timestamp=headers.get(signing.TIMESTAMP.lower(), ""),
+                           nonce=headers.get(signing.NONCE.lower(), ""),
+                           signature=headers.get(signing.SIGNATURE.lower(), ""))
+    timestamp = signed.timestamp
     if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
-        raise invalid("时间戳须为Unix秒数", "the timestamp must be Unix seconds")
+        raise _invalid("时间戳须为Unix秒数", "the timestamp must be Unix seconds")
     if abs(int(timestamp) - env.now().timestamp()) > window_s:
         raise GongjiError("SIGNATURE_STALE", timestamp=timestamp, window=window_s)
-    if not signing.NONCE_PATTERN.fullmatch(nonce):
-        raise invalid("随机数须为16至64位字母、数字、“-”或“_”", "the nonce must have 16 to 64 letters, digits, '-' or '_'")
-    institution = None
-    if code and len(code) <= 30:
-        try:
-            institution = institutions.find(session, code)
-        except GongjiError:
-            institution = None
-    key = session.get(InstitutionKey, institution.code) if institution is not None else None
-    secret = institution_secret(server_key, code or "", key.version if key else 0)
-    expected = signing.expected_signature(secret, method, path_and_query, timestamp, nonce, body)
-    if not hmac.compare_digest(expected, signature) or key is None or not institution.active:
-        raise invalid("机构编码、密钥或签名不符", "the institution code, the secret or the signature does not match")
-    return Principal(role=Role.INSTITUTION, id=institution.code, name=institution.name,
-                     region_prefix=region_prefix_of(institution.region_code))
+    if not signing.NONCE_PATTERN.fullmatch(signed.nonce):
+        raise _invalid("随机数须为16至64位字母、数字、“-”或“_”", "the nonce must have 16 to 64 letters, digits, '-' or '_'")
+    return signed
+
+
+def check_signature(found: Any, signed: SignedHeaders, *, server_key: bytes, method: str, path_and_query: str,
+                    body: bytes) -> Principal:
+    """The last check of :func:`verify_signature`: the signature, with the secret of ``found`` (a row of
+    :data:`SIGNER`, or None); a suspended institution cannot sign."""
+    if found is not None and not found.active:
+        found = None
+    version = found.version if found is not None else None
+    secret = institution_secret(server_key, signed.code or "", version or 0)
+    expected = signing.expected_signature(secret, method, path_and_query, signed.timestamp, signed.nonce, body)
+    if not hmac.compare_digest(expected, signed.signature) or version is None:
+        raise _invalid("机构编码、密钥或签名不符", "the institution code, the secret or the signature does not match")
+    return Principal(role=Role.INSTITUTION, id=found.code, name=found.name,
+                     region_prefix=region_prefix_of(found.region_code))
+
+
+_INSTITUTIONS, _KEYS = Institution.__table__, InstitutionKey.__table__
+#: The institution (``:code``) with its secret's version, for :func:`check_signature`; one query.
+SIGNER = (
+    select(_INSTITUTIONS.c.code, _INSTITUTIONS.c.name, _INSTITUTIONS.c.region_code, _INSTITUTIONS.c.active,
+           _KEYS.c.version)
+    .select_from(_INSTITUTIONS.outerjoin(_KEYS, _KEYS.c.institution_code == _INSTITUTIONS.c.code))
+    .where(_INSTITUTIONS.c.code == bindparam("code"))
+)
+_NONCES = SeenNonce.__table__
+#: Remember a nonce (``:code``, ``:nonce``, ``:at``) unless seen before; returns it if it was new.
+CLAIM_NONCE = {
+    dialect: insert_(_NONCES).values(institution_code=bindparam("code"), nonce=bindparam("nonce"),
+                                     seen_at=bindparam("at")).on_conflict_do_nothing().returning(_NONCES.c.nonce)
+    for dialect, insert_ in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
+}
 
 
 def record_nonce(session: Session, env: Env, *, code: str, nonce: str) -> None:
     """Remember a nonce; a second request with it fails on the primary key (a replay)."""
     session.add(SeenNonce(institution_code=code, nonce=nonce, seen_at=env.now()))
     session.flush()
+
+
+def claim_nonce(session: Session, env: Env, *, code: str, nonce: str) -> bool:
+    """Remember a nonce unless it was seen before (then False: a replay). A request with the same nonce still in
+    flight is waited for: its nonce counts once it has committed."""
+    statement = CLAIM_NONCE[session.get_bind().dialect.name]
+    return session.execute(statement, {"code": code, "nonce": nonce, "at": env.now()}).first() is not None

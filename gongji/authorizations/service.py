@@ -194,16 +194,19 @@ def unbind(session: Session, env: Env, *, binding_id: int, actor: Actor, note: s
     return binding
 
 
-def close_expired(session: Session, env: Env) -> int:
+def close_expired(session: Session, env: Env, *, first_id: int | None = None, last_id: int | None = None) -> int:
     """D-3: bindings whose end date has passed end by themselves, with reason ``expired``. Set-based; safe to rerun.
 
-    Each one gets a ``binding.ended`` event like any other ending, written in the same transaction.
+    Each one gets a ``binding.ended`` event like any other ending, written in the same transaction. ``first_id``
+    and ``last_id`` limit it to a range of binding ids (the batch job's chunks, :mod:`gongji.batch.expiry`).
     """
     today = env.today()
-    expired = session.execute(
-        select(Binding.id, Binding.payer_id, Binding.beneficiary_id)
-        .where(Binding.ended_on.is_(None), Binding.end_on < today)
-    ).all()
+    due = [Binding.ended_on.is_(None), Binding.end_on < today]
+    if first_id is not None:
+        due.append(Binding.id >= first_id)
+    if last_id is not None:
+        due.append(Binding.id <= last_id)
+    expired = session.execute(select(Binding.id, Binding.payer_id, Binding.beneficiary_id).where(*due)).all()
     if not expired:
         return 0
     actor = Actor.system("expiry")
@@ -220,7 +223,7 @@ def close_expired(session: Session, env: Env) -> int:
     )
     result = session.execute(
         update(Binding)
-        .where(Binding.ended_on.is_(None), Binding.end_on < today)
+        .where(*due)
         .values(ended_at=env.now(), ended_on=day_after_end, end_reason=EndReason.EXPIRED.value,
                 ended_by_kind="system", ended_by_id="expiry")
         .execution_options(synchronize_session=False)

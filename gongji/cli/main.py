@@ -1,5 +1,5 @@
-"""The command line: ``gongji serve``, ``notify``, ``demo``, ``regions``, ``check``, ``close-expired``, ``errors``,
-``db upgrade``.
+"""The command line: ``gongji serve``, ``notify``, ``demo``, ``regions``, ``check``, ``errors``, ``db upgrade``, and
+the batch jobs ``credit-month``, ``year-end``, ``close-expired`` (:mod:`gongji.cli.batch`).
 
 The database is named by ``--database-url`` or ``GONGJI_DATABASE_URL`` (default: a SQLite file in
 the current folder). Each command that writes is one transaction. Exit status:
@@ -29,7 +29,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from gongji.api.settings import server_key_from_env
-from gongji.authorizations import service as authorizations
+from gongji.cli.batch import register as register_batch_commands
+from gongji.cli.bench import register as register_bench_command
 from gongji.clock import FixedClock
 from gongji.db import Database, database_url
 from gongji.demo import story
@@ -54,6 +55,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="数据库结构 · Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+register_batch_commands(app)  # credit-month, year-end, close-expired
+register_bench_command(app)  # bench
 
 
 def stdout() -> Console:
@@ -219,18 +222,6 @@ def check(ctx: typer.Context) -> None:
 def errors() -> None:
     """列出全部错误代码（Markdown）· Print every error code with its status and messages, as Markdown."""
     typer.echo(catalogue_markdown(), nl=False)
-
-
-@app.command("close-expired")
-def close_expired(ctx: typer.Context) -> None:
-    """结束已过终止日期的绑定（D-3）· End the bindings whose end date has passed (D-3)."""
-    out = stdout()
-    with reported_errors():
-        env = Env()
-        db = open_database(ctx)
-        count = db.run(lambda session: authorizations.close_expired(session, env))
-        db.dispose()
-    out.print(Text(f"{count} 条绑定到期结束 · {count} binding(s) past their end date closed ({env.today()})"))
 
 
 # -- demo -----------------------------------------------------------------------------------------

@@ -17,9 +17,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,8 @@ def database_url() -> str:
 
 def _is_retryable(exc: BaseException) -> bool:
     if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated and not getattr(exc, "gongji_in_commit", False):
+            return True  # the connection was lost before the commit: nothing was written (see _ping_when_idle)
         sqlstate = getattr(exc.orig, "sqlstate", None)
         if sqlstate in RETRYABLE_SQLSTATES:
             return True
@@ -59,7 +61,8 @@ def _is_retryable(exc: BaseException) -> bool:
 class Database:
     """One database: an engine, its transactions, and its schema."""
 
-    def __init__(self, url: str | None = None, *, echo: bool = False, pool_size: int = 10) -> None:
+    def __init__(self, url: str | None = None, *, echo: bool = False, pool_size: int = 10,
+                 sqlite_synchronous: str | None = None) -> None:
         self.url = normalize_url(url) if url else database_url()
         parsed = make_url(self.url)
         self.dialect = parsed.get_backend_name()
@@ -67,11 +70,11 @@ class Database:
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             self.engine: Engine = create_engine(self.url, echo=echo, connect_args={"timeout": 60})
-            _configure_sqlite(self.engine)
+            self.sqlite_synchronous = sqlite_synchronous_level(sqlite_synchronous)
+            _configure_sqlite(self.engine, self.sqlite_synchronous)
         elif self.dialect == "postgresql":
-            self.engine = create_engine(
-                self.url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
-            )
+            self.engine = create_engine(self.url, echo=echo, pool_size=pool_size, max_overflow=pool_size)
+            _ping_when_idle(self.engine)
         else:
             raise ValueError(f"unsupported database {self.dialect!r}: use sqlite:/// or postgresql://")
 
@@ -85,13 +88,24 @@ class Database:
         at the start instead of failing at their first write.
         """
         with self.engine.connect() as conn:
-            conn = conn.execution_options(gongji_write=write)
+            if write:
+                conn = conn.execution_options(gongji_write=True)
+            elif self.dialect == "postgresql":
+                conn = conn.execution_options(gongji_write=False, postgresql_readonly=True)  # BEGIN READ ONLY
+            else:
+                conn = conn.execution_options(gongji_write=False)
             with Session(bind=conn, expire_on_commit=False, autoflush=True) as session:
                 try:
-                    if not write and self.dialect == "postgresql":
-                        session.execute(text("SET TRANSACTION READ ONLY"))
                     yield session
+                except BaseException:
+                    session.rollback()
+                    raise
+                try:
                     session.commit()
+                except DBAPIError as exc:
+                    exc.gongji_in_commit = True  # whether it committed is unknown: never run it again
+                    session.rollback()
+                    raise
                 except BaseException:
                     session.rollback()
                     raise
@@ -135,6 +149,33 @@ class Database:
         self.engine.dispose()
 
 
+#: A pooled PostgreSQL connection idle for longer than this is pinged before use.
+PING_AFTER_IDLE_S = 10.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection before use only if it has been idle a while (not before every transaction).
+
+    A connection that a restarted server has closed fails its ping and the pool opens a new one. One that fails
+    within its first statement instead (the server went away while the pool was busy) fails the transaction before
+    anything was committed, and :meth:`Database.run` runs it again on a new connection.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection, record):
+        record.info["gongji_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection, record, _proxy):
+        since = record.info.get("gongji_idle_since")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError() from exc  # the pool discards it and checks out another
+
+
 def alembic_config():
     from alembic.config import Config
 
@@ -143,14 +184,29 @@ def alembic_config():
     return config
 
 
-def _configure_sqlite(engine: Engine) -> None:
+#: SQLite's durability levels Gongji offers (``GONGJI_SQLITE_SYNCHRONOUS``), in WAL mode:
+#: FULL (the default) syncs the log at every commit: an acknowledged commit survives power loss.
+#: NORMAL syncs only at checkpoints: a commit survives the process crashing, but the last commits before a power
+#: loss or an operating-system crash may be lost (the database stays consistent). It saves an fsync per commit.
+SQLITE_SYNCHRONOUS = ("FULL", "NORMAL")
+
+
+def sqlite_synchronous_level(given: str | None = None) -> str:
+    """The ``synchronous`` level for SQLite: ``given``, else ``GONGJI_SQLITE_SYNCHRONOUS``, else FULL."""
+    level = (given or os.environ.get("GONGJI_SQLITE_SYNCHRONOUS") or "FULL").upper()
+    if level not in SQLITE_SYNCHRONOUS:
+        raise ValueError(f"GONGJI_SQLITE_SYNCHRONOUS is {level!r}: use one of {', '.join(SQLITE_SYNCHRONOUS)}")
+    return level
+
+
+def _configure_sqlite(engine: Engine, synchronous: str) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         # Let SQLAlchemy's "begin" event decide how transactions start (the pysqlite recipe).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")  # an acknowledged commit survives power loss
+        cursor.execute(f"PRAGMA synchronous={synchronous}")  # see SQLITE_SYNCHRONOUS
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=60000")
         cursor.close()

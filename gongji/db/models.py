@@ -3,6 +3,7 @@
 from gongji.api.models import StoredResponse
 from gongji.auth.models import AuthSession, InstitutionKey, PersonCredential, SeenNonce, StaffMember
 from gongji.authorizations.models import Binding, BindingDocument, Family, FamilyMember
+from gongji.batch.models import BatchChunk, BatchRun
 from gongji.db.base import Base
 from gongji.events.models import Event
 from gongji.idempotency import IdempotencyRecord
@@ -15,7 +16,7 @@ from gongji.settlement.models import Refund, RefundPart, Settlement, SettlementP
 from gongji.transfers.models import ContributionPayment, Transfer
 
 __all__ = [
-    "Account", "AuthSession", "Base", "Binding", "BindingDocument", "ContributionPayment", "Enrollment",
+    "Account", "AuthSession", "Base", "BatchChunk", "BatchRun", "Binding", "BindingDocument", "ContributionPayment", "Enrollment",
     "Event", "Family", "FamilyMember", "IdempotencyRecord", "Institution", "InstitutionKey", "LedgerEntry",
     "NiFeeDetail", "NiFundYear", "NiMessage", "NiSettlement", "NiSignIn", "NiVisit", "Notification", "Person", "PersonCredential", "Posting", "Refund", "RefundPart", "SeenNonce",
     "Settlement", "SettlementPart", "StaffMember", "StoredResponse", "Transfer",

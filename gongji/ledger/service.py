@@ -8,6 +8,11 @@ unbalanced entry cannot be committed (a deferred constraint trigger).
 
 Accounts are locked in ascending id order (:func:`lock`) so that two transactions drawing on the
 same accounts queue instead of deadlocking.
+
+One exception to "the only code": on PostgreSQL a settlement writes its entry within the one statement
+that writes the settlement (:data:`gongji.settlement.service._WRITE_POSTGRESQL`), doing what :func:`post`
+does in SQL, from legs checked by :func:`merge_legs`; the same constraints and triggers hold it, and a
+test compares its rows with those :func:`post` writes.
 """
 
 from __future__ import annotations
@@ -15,8 +20,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from gongji.ledger.models import Account, LedgerEntry, Posting
@@ -59,13 +65,22 @@ def personal_accounts(session: Session, person_id: int) -> dict[Fund, Account]:
     return {Fund(a.fund): a for a in rows}
 
 
+def system_key(kind: str, key: str) -> str:
+    """The key of a system account: ``credits:230100``, ``institution:H23010100001``."""
+    return f"{kind}:{key}"
+
+
+#: A system account's id by its key (services may fold it into a query of their own as a scalar subquery).
+SYSTEM_ACCOUNT_ID = select(Account.__table__.c.id).where(Account.__table__.c.system_key == bindparam("system_key"))
+
+
 def system_account(session: Session, *, kind: str, key: str, region_code: str, at: datetime) -> int:
     """The id of a system account (``credits:230100``, ``institution:H23010100001``), opened on first use."""
-    system_key = f"{kind}:{key}"
-    found = session.execute(select(Account.id).where(Account.system_key == system_key)).scalar_one_or_none()
+    wanted = system_key(kind, key)
+    found = session.execute(SYSTEM_ACCOUNT_ID, {"system_key": wanted}).scalar_one_or_none()
     if found is not None:
         return found
-    account = Account(system_key=system_key, fund=kind, region_code=region_code, balance_fen=None, created_at=at)
+    account = Account(system_key=wanted, fund=kind, region_code=region_code, balance_fen=None, created_at=at)
     session.add(account)
     session.flush()  # a concurrent opener loses on the unique key; Database.run retries it
     return account.id
@@ -85,6 +100,25 @@ def lock(session: Session, account_ids: Iterable[int]) -> dict[int, int]:
     return {row.id: row.balance_fen for row in session.execute(query)}
 
 
+def merge_legs(kind: str, legs: Sequence[Leg]) -> dict[int, int]:
+    """The amounts of an entry by account, ascending: legs on the same account merged, zeros dropped.
+
+    Raises :class:`UnbalancedEntry` for a bug in the caller: amounts that are not int fen, an entry that does not
+    balance or moves nothing.
+    """
+    merged: dict[int, int] = {}
+    for leg in legs:
+        if isinstance(leg.amount_fen, bool) or not isinstance(leg.amount_fen, int):
+            raise UnbalancedEntry(f"leg amounts are int fen, got {leg.amount_fen!r}")
+        merged[leg.account_id] = merged.get(leg.account_id, 0) + leg.amount_fen
+    merged = {account: amount for account, amount in sorted(merged.items()) if amount != 0}
+    if sum(merged.values()) != 0:
+        raise UnbalancedEntry(f"entry {kind} does not balance: {merged}")
+    if not merged:
+        raise UnbalancedEntry(f"entry {kind} moves nothing")
+    return merged
+
+
 def post(
     session: Session,
     *,
@@ -101,27 +135,26 @@ def post(
     Legs on the same account are merged. Raises :class:`UnbalancedEntry` for a bug in the caller;
     a personal balance that would go below zero makes the database refuse the whole transaction.
     """
-    merged: dict[int, int] = {}
-    for leg in legs:
-        if isinstance(leg.amount_fen, bool) or not isinstance(leg.amount_fen, int):
-            raise UnbalancedEntry(f"leg amounts are int fen, got {leg.amount_fen!r}")
-        merged[leg.account_id] = merged.get(leg.account_id, 0) + leg.amount_fen
-    merged = {account: amount for account, amount in merged.items() if amount != 0}
-    if sum(merged.values()) != 0:
-        raise UnbalancedEntry(f"entry {kind} does not balance: {merged}")
-    if not merged:
-        raise UnbalancedEntry(f"entry {kind} moves nothing")
-    entry = LedgerEntry(kind=kind, at=at, on=on, ref_type=ref_type, ref_id=ref_id, memo=memo)
-    session.add(entry)
-    session.flush()
+    merged = merge_legs(kind, legs)
+    session.flush()  # the caller's pending rows first, as their order in the transaction may matter
+    entry_id = session.execute(_INSERT_ENTRY, {"kind": kind, "at": at, "on": on, "ref_type": ref_type,
+                                               "ref_id": ref_id, "memo": memo}).scalar_one()
     balances_after = _apply(session, merged)
     session.execute(
-        insert(Posting),
-        [{"entry_id": entry.id, "account_id": account_id, "amount_fen": amount,
+        _INSERT_POSTING,
+        [{"entry_id": entry_id, "account_id": account_id, "amount_fen": amount,
           "balance_after_fen": balances_after.get(account_id)}
          for account_id, amount in sorted(merged.items())],
     )
-    return entry.id
+    return entry_id
+
+
+#: Core statements (no unit of work): an entry and its postings are written once and never changed.
+_INSERT_ENTRY = insert(LedgerEntry.__table__).returning(LedgerEntry.__table__.c.id)
+_INSERT_POSTING = insert(Posting.__table__)
+#: Up to this many legs the balance update is one prepared statement per leg count; above, values are inlined.
+_BOUND_LEGS = 50
+_APPLY: dict[int, Any] = {}
 
 
 def _apply(session: Session, deltas: dict[int, int]) -> dict[int, int]:
@@ -129,16 +162,29 @@ def _apply(session: Session, deltas: dict[int, int]) -> dict[int, int]:
 
     System accounts keep no balance on the row, so they are left alone: nothing to lock, nothing to wait for.
     """
-    values = ", ".join(f"({int(account_id)}, {int(amount)})" for account_id, amount in deltas.items())
-    rows = session.execute(
-        text(
-            f"WITH v(id, delta) AS (VALUES {values}) "
-            f"UPDATE accounts SET balance_fen = accounts.balance_fen + v.delta FROM v "
-            f"WHERE accounts.id = v.id AND accounts.balance_fen IS NOT NULL "
-            f"RETURNING accounts.id, accounts.balance_fen"
-        )
-    )
+    if len(deltas) <= _BOUND_LEGS:
+        statement = _APPLY.get(len(deltas))
+        if statement is None:
+            statement = _APPLY.setdefault(len(deltas), text(_apply_sql(", ".join(
+                f"(:a{i}, :d{i})" for i in range(len(deltas))))))
+        params: dict[str, int] = {}
+        for i, (account_id, amount) in enumerate(deltas.items()):
+            params[f"a{i}"], params[f"d{i}"] = account_id, amount
+        rows = session.execute(statement, params)
+    else:
+        values = ", ".join(f"({int(account_id)}, {int(amount)})" for account_id, amount in deltas.items())
+        rows = session.execute(text(_apply_sql(values)))
     return {row[0]: row[1] for row in rows}
+
+
+def _apply_sql(values: str) -> str:
+    # CAST: PostgreSQL types the bound values of a VALUES list from the first row, which may be any int size.
+    return (
+        f"WITH v(id, delta) AS (VALUES {values}) "
+        f"UPDATE accounts SET balance_fen = accounts.balance_fen + CAST(v.delta AS BIGINT) FROM v "
+        f"WHERE accounts.id = v.id AND accounts.balance_fen IS NOT NULL "
+        f"RETURNING accounts.id, accounts.balance_fen"
+    )
 
 
 def balance_of(session: Session, account_id: int) -> int:

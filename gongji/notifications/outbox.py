@@ -50,4 +50,7 @@ def enqueue_many(session: Session, *, at: datetime,
         for person_id in concerns
     ]
     if rows:
-        session.execute(insert(Notification), rows)
+        session.execute(_INSERT, rows)
+
+
+_INSERT = insert(Notification.__table__)

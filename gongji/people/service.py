@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from pypinyin import Style, lazy_pinyin
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -34,8 +33,11 @@ SURNAME_READINGS: dict[str, str] = {
 def name_sort_key(name: str) -> str:
     """Pinyin with tone numbers, syllable by syllable: 李 (li3) sorts before 张 (zhang1), as people expect (HN-4).
 
-    The surname is read as a surname (单田 is shan4 tian2, so it sorts after 丁一, ding1 yi1).
+    The surname is read as a surname (单田 is shan4 tian2, so it sorts after 丁一, ding1 yi1). pypinyin and its
+    dictionaries (some 40 MB) load on the first call: a server that only settles never needs them.
     """
+    from pypinyin import Style, lazy_pinyin
+
     for surname in (name[:2], name[:1]):
         if surname in SURNAME_READINGS and name != surname:
             rest = lazy_pinyin(name[len(surname):], style=Style.TONE3, neutral_tone_with_five=True)

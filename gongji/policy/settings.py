@@ -103,6 +103,17 @@ class RegionPolicy(BaseModel):
         None, ge=1, description="N-5: the yearly personal contribution of a resident enrollee here"
     )
 
+    monthly_credit_permille: int = Field(
+        20, ge=0, le=100,
+        description="What an in-service employee's current-year funds (D-1) receive each month, in permille of "
+        "the contribution base, rounded down to the fen (national practice: about 2%, 20)",
+    )
+    retiree_monthly_credit_fen: int = Field(
+        0, ge=0, le=1_000_000,
+        description="The fixed amount a retiree's current-year funds (D-1) receive each month, in fen (national "
+        "practice: around 2.5% of the region's average contribution base)",
+    )
+
     suspended_payer_may_pay: bool = Field(False, description="HN-2, WL-5")
     suspended_beneficiary_may_use: bool = Field(False, description="HN-2")
     payer_needs_balance_to_bind: bool = Field(False, description="HLJ-4")

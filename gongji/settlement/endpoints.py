@@ -11,6 +11,7 @@ number: never a balance, and never why a bound payer did not pay (only how many 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -19,7 +20,7 @@ from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gongji.api.calls import Call, IdempotencyKey, allow
+from gongji.api.calls import Call, IdempotencyKey, allow, allow_once
 from gongji.api.schemas import Id, IdNumber, Input, Output, PositiveFen, shown_id
 from gongji.auth.service import Role
 from gongji.clock import CST
@@ -38,7 +39,8 @@ except ImportError:
 router = APIRouter(prefix="/v1", tags=["settlements"])
 
 Institution_ = Annotated[Call, Depends(allow(Role.INSTITUTION))]
-InstitutionOrStaff = Annotated[Call, Depends(allow(Role.INSTITUTION, Role.STAFF, Role.ADMIN))]
+InstitutionSettling = allow_once(Role.INSTITUTION)  # the signature is checked in the settlement's transaction
+InstitutionOrStaffRefunding = allow_once(Role.INSTITUTION, Role.STAFF, Role.ADMIN)
 Reader = Annotated[Call, Depends(allow(Role.INSTITUTION, Role.STAFF, Role.ADMIN, Role.PERSON))]
 
 
@@ -158,31 +160,43 @@ class RefundView(Output):
 
 # -- building the answers -------------------------------------------------------------------------
 
-def _people(session: Session, ids: set[int]) -> dict[int, Person]:
+@dataclass(frozen=True)
+class _Named:
+    name: str
+    id_number: str
+
+
+def _people(session: Session, ids: set[int]) -> dict[int, _Named]:
     if not ids:
         return {}
-    return {p.id: p for p in session.execute(select(Person).where(Person.id.in_(ids))).unique().scalars()}
+    rows = session.execute(select(Person.id, Person.name, Person.id_number).where(Person.id.in_(ids)))
+    return {row.id: _Named(row.name, row.id_number) for row in rows}
 
 
-def _shown(call: Call, person: Person) -> PersonShown:
-    return PersonShown(name=person.name, id_number=shown_id(person.id_number, owner=call.is_self(person.id)))
+def _shown(call: Call, person_id: int, person: _Named) -> PersonShown:
+    return PersonShown(name=person.name, id_number=shown_id(person.id_number, owner=call.is_self(person_id)))
 
 
 def _plan_fields(call: Call, session: Session, result: settlements.SettlementResult) -> dict:
-    known = _people(session, {result.patient_id} | {line.payer_id for line in result.lines})
+    if result.patient_id_number and all(line.payer_id_number for line in result.lines):  # the result knows them
+        known = {result.patient_id: _Named(result.patient_name, result.patient_id_number)}
+        known.update({line.payer_id: _Named(line.payer_name, line.payer_id_number) for line in result.lines})
+    else:
+        known = _people(session, {result.patient_id} | {line.payer_id for line in result.lines})
     return dict(
-        institution_code=result.institution_code, patient=_shown(call, known[result.patient_id]),
+        institution_code=result.institution_code, patient=_shown(call, result.patient_id, known[result.patient_id]),
         use=result.use, amount_fen=result.amount_fen, own_fen=result.own_fen,
         mutual_aid_fen=result.mutual_aid_fen, account_fen=result.account_fen, cash_fen=result.cash_fen,
-        parts=[PartView(payer=_shown(call, known[line.payer_id]), is_own=line.is_own, fund=line.fund,
+        parts=[PartView(payer=_shown(call, line.payer_id, known[line.payer_id]), is_own=line.is_own, fund=line.fund,
                         amount_fen=line.amount_fen) for line in result.lines],
     )
 
 
 def _settlement_view(call: Call, session: Session, result: settlements.SettlementResult, *,
                      skipped: int | None = None) -> SettlementView:
-    refund_ids = session.execute(select(Refund.id).where(Refund.settlement_id == result.settlement_id)
-                                 .order_by(Refund.id)).scalars().all()
+    refund_ids = [] if result.refunded_fen == 0 else (  # every refund refunds something
+        session.execute(select(Refund.id).where(Refund.settlement_id == result.settlement_id).order_by(Refund.id))
+        .scalars().all())
     return SettlementView(**_plan_fields(call, session, result), skipped_payers=skipped,
                           settlement_id=result.settlement_id, status=result.status,
                           settled_at=result.settled_at.astimezone(CST), refunded_fen=result.refunded_fen,
@@ -195,7 +209,7 @@ def _refund_view(call: Call, session: Session, result: settlements.RefundResult)
     return RefundView(
         refund_id=result.refund_id, settlement_id=result.settlement_id, amount_fen=result.amount_fen,
         account_fen=result.amount_fen - result.cash_fen, cash_fen=result.cash_fen,
-        parts=[RefundPartView(payer=_shown(call, known[line.payer_id]), is_own=line.is_own, fund=line.fund,
+        parts=[RefundPartView(payer=_shown(call, line.payer_id, known[line.payer_id]), is_own=line.is_own, fund=line.fund,
                               amount_fen=line.amount_fen) for line in result.lines],
         reason=row.reason, at=row.at.astimezone(CST), settlement_status=result.settlement_status,
         settlement_refunded_fen=result.settlement_refunded_fen,
@@ -252,7 +266,7 @@ def quote(body: QuoteIn, call: Institution_) -> QuoteView:
 
 @router.post("/settlements", response_model=SettlementView, status_code=201,
              summary="结算（定点机构）· settle a bill (institutions; N-3, N-4, N-10, HN-4, WL-1, SZ-5)")
-def settle(body: SettlementIn, call: Institution_, idempotency_key: IdempotencyKey = None):
+def settle(body: SettlementIn, call: InstitutionSettling, idempotency_key: IdempotencyKey = None):
     done: list[settlements.SettlementResult] = []
 
     def work(s: Session) -> SettlementView:
@@ -309,7 +323,7 @@ def _refund(call: Call, settlement_id: int, body: RefundIn | CancelIn | None, *,
 
 @router.post("/settlements/{settlement_id}/refunds", response_model=RefundView, status_code=201,
              summary="退费 · refund a settlement, all or part (its institution, or staff of its region; HN-5)")
-def refund(settlement_id: Id, body: RefundIn, call: InstitutionOrStaff,
+def refund(settlement_id: Id, body: RefundIn, call: InstitutionOrStaffRefunding,
            idempotency_key: IdempotencyKey = None):
     """The money goes back to the accounts that paid it, also when the binding has ended since (HN-5);
     a partial refund returns cash first and the patient's own account last."""
@@ -318,7 +332,7 @@ def refund(settlement_id: Id, body: RefundIn, call: InstitutionOrStaff,
 
 @router.post("/settlements/{settlement_id}/cancel", response_model=RefundView, status_code=201,
              summary="撤销结算 · cancel a settlement: refund all that is left (its institution, or staff; HN-5)")
-def cancel(settlement_id: Id, call: InstitutionOrStaff, body: CancelIn | None = None,
+def cancel(settlement_id: Id, call: InstitutionOrStaffRefunding, body: CancelIn | None = None,
            idempotency_key: IdempotencyKey = None):
     return _refund(call, settlement_id, body, cancel=True)
 

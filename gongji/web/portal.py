@@ -139,7 +139,8 @@ STATES = {"pending": ("待生效", "not yet in effect"), "active": ("生效中",
           "ended": ("已解除", "ended"), "expired": ("已到期", "expired")}
 CHANGES = {"credit": ("账户划入", "credited"), "settlement": ("结算支付", "paid a bill"),
            "refund": ("退费退回", "refund"), "transfer": ("历年资金划转", "transfer of prior-years funds"),
-           "resident_contribution": ("代缴居民医保", "resident contribution paid")}
+           "resident_contribution": ("代缴居民医保", "resident contribution paid"),
+           "year_end": ("年度结转", "year-end roll-over")}
 
 
 def _show(p: Page, me: Me, template: str, *, nav: str, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -68,6 +68,20 @@ def test_postgres_refuses_to_commit_an_entry_that_does_not_balance(world, db):
         world.db.run(sneak)
 
 
+def test_postgres_refuses_to_commit_an_entry_without_postings(world, db):
+    """D-1: an entry moves money between accounts; the commit-time check runs once per entry and counts its legs."""
+    if db.dialect != "postgresql":
+        pytest.skip("the commit-time balance trigger is PostgreSQL's")
+    world.person(current_fen=1_000)
+
+    def empty(s):
+        s.execute(text("INSERT INTO ledger_entries (kind, at, \"on\") VALUES ('empty', now(), current_date)"))
+
+    with pytest.raises(DBAPIError, match="has 0 postings"):
+        world.db.run(empty)
+    assert world.db.read(ledger.check).ok
+
+
 def test_check_finds_a_balance_that_differs_from_its_postings(world):
     person = world.person(current_fen=1_000)
     ids = accounts(world, person)
