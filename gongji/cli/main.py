@@ -1,5 +1,6 @@
 """The command line: ``gongji serve``, ``notify``, ``demo``, ``regions``, ``check``, ``errors``, ``db upgrade``, and
-the batch jobs ``credit-month``, ``year-end``, ``close-expired`` (:mod:`gongji.cli.batch`).
+the batch jobs ``credit-month``, ``year-end``, ``close-expired`` (:mod:`gongji.cli.batch`), and the audit trail's
+``audit seal``, ``verify``, ``head``, ``show`` (:mod:`gongji.cli.audit`).
 
 The database is named by ``--database-url`` or ``GONGJI_DATABASE_URL`` (default: a SQLite file in
 the current folder). Each command that writes is one transaction. Exit status:
@@ -29,8 +30,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from gongji.api.settings import server_key_from_env
+from gongji.cli.audit import register as register_audit_commands
 from gongji.cli.batch import register as register_batch_commands
 from gongji.cli.bench import register as register_bench_command
+from gongji.cli.verify import register as register_verify_command
 from gongji.clock import FixedClock
 from gongji.db import Database, database_url
 from gongji.demo import story
@@ -57,6 +60,8 @@ db_app = typer.Typer(help="数据库结构 · Database schema.", no_args_is_help
 app.add_typer(db_app, name="db")
 register_batch_commands(app)  # credit-month, year-end, close-expired
 register_bench_command(app)  # bench
+register_audit_commands(app)  # audit seal, verify, head, show
+register_verify_command(app)  # verify
 
 
 def stdout() -> Console:
@@ -360,12 +365,17 @@ def notify_command(
     lease: Annotated[float, typer.Option("--lease", min=0.1, help="seconds a claimed batch is held")] = 60.0,
     poll: Annotated[float, typer.Option("--poll", min=0.01, help="seconds between looks when nothing is due")] = 1.0,
     language: Annotated[str, typer.Option("--language", help="zh or en")] = "zh",
+    seal: Annotated[bool, typer.Option("--seal/--no-seal",
+                                       help="also seal the audit trail every few seconds (docs/audit.md)")] = True,
 ) -> None:
-    """发送消息通知，直到按 Ctrl-C（HZ-4、N-9）· Deliver notifications until Ctrl-C (HZ-4, N-9)."""
+    """发送消息通知，直到按 Ctrl-C（HZ-4、N-9）· Deliver notifications until Ctrl-C (HZ-4, N-9).
+
+    Beside the worker the audit sealer runs (``--no-seal``: not), as in ``gongji serve``; ``--once`` seals once."""
     import logging
     import signal
     import threading
 
+    from gongji.events import audit
     from gongji.notifications import service as notifications
     from gongji.notifications.messages import check_language
     from gongji.notifications.senders import sender_from_url
@@ -389,6 +399,8 @@ def notify_command(
                 total.add(counts)
                 if counts.claimed < batch or counts.delivered == 0:
                     break
+            if seal:
+                audit.seal(db, env)
         else:
             def stop_softly(_signum, _frame) -> None:
                 stop.set()  # the message in flight is finished and marked; a second Ctrl-C interrupts at once
@@ -397,8 +409,14 @@ def notify_command(
             for signum in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(signum, stop_softly)
             out.print(Text(f"发送消息通知 · delivering notifications via {sender!r} (Ctrl-C 停止 to stop)"))
+            sealer = threading.Thread(target=audit.run_sealer, kwargs={"db": db, "env": env, "stop": stop},
+                                      name="gongji-audit-sealer", daemon=True) if seal else None
+            if sealer is not None:
+                sealer.start()
             total = notifications.run_worker(db, env, sender, stop=stop, poll_s=poll, batch=batch, lease_s=lease,
                                              language=language)
+            if sealer is not None:
+                sealer.join(timeout=10)
         pending = db.read(notifications.pending_count)
         db.dispose()
     out.print(Text(f"已发送 {total.delivered} 条，失败 {total.failed} 次，待发送 {pending} 条 · "

@@ -189,8 +189,24 @@ class LossyLink:
         return outcome
 
 
+@dataclass
+class InProcessRun:
+    """What :func:`run_in_process` did, and the means to check it again (the tests tamper, then check)."""
+
+    verdict: checker.Verdict
+    cast: Cast
+    run_id: str
+    since_entry_id: int
+    folder: Path
+
+    def check(self, session, ops: list[checker.Op] | None = None) -> checker.Verdict:
+        return checker.check(session, checker.read_logs(self.folder) if ops is None else ops, run_id=self.run_id,
+                             admin_id=self.cast.admin_id, baseline_fen=self.cast.baseline_fen,
+                             since_entry_id=self.since_entry_id)
+
+
 def run_in_process(db: Database, folder: Path, *, clients: int = 3, seconds: float = 5.0, loss: float = 0.2,
-                   people: int = 120, seed: int = 11) -> checker.Verdict:
+                   people: int = 120, seed: int = 11) -> InProcessRun:
     """Threads through the application in this process, over a lossy link; the checker's verdict."""
     from fastapi.testclient import TestClient
 
@@ -222,4 +238,4 @@ def run_in_process(db: Database, folder: Path, *, clients: int = 3, seconds: flo
         thread.join()
     if errors:
         raise errors[0]
-    return _verdict(db, folder, cast, run_id, since)
+    return InProcessRun(_verdict(db, folder, cast, run_id, since), cast, run_id, since, folder)

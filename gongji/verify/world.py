@@ -67,8 +67,8 @@ class Cast:
 
 
 def personal_total(db: Database) -> int:
-    return db.read(lambda s: s.execute(
-        select(func.coalesce(func.sum(Account.balance_fen), 0)).where(Account.person_id.is_not(None))).scalar_one())
+    return int(db.read(lambda s: s.execute(
+        select(func.coalesce(func.sum(Account.balance_fen), 0)).where(Account.person_id.is_not(None))).scalar_one()))
 
 
 def build(db: Database, env: Env, *, people: int, seed: int, server_key: bytes) -> Cast:
