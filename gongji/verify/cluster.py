@@ -8,6 +8,7 @@ run as root; when the run is root, the cluster's commands run as the ``postgres`
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -27,11 +28,9 @@ def find_bindir(explicit: str | None = None) -> Path:
     candidates = [explicit] if explicit else []
     pg_config = shutil.which("pg_config")
     if pg_config and not explicit:
-        try:
+        with contextlib.suppress(OSError, subprocess.CalledProcessError):
             candidates.append(subprocess.run([pg_config, "--bindir"], capture_output=True, text=True,
                                              check=True).stdout.strip())
-        except (OSError, subprocess.CalledProcessError):
-            pass
     if not explicit:
         candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]),
                              reverse=True)
@@ -87,10 +86,8 @@ class ThrowawayCluster:
         self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(ClusterError):
             self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop", timeout=60)
-        except ClusterError:
-            pass
 
     def is_ready(self) -> bool:
         try:

@@ -7,6 +7,7 @@ what was not must leave no trace; the clients, whose answers are lost, retry wit
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -57,10 +58,8 @@ class Server:
     def kill(self) -> None:
         if self.process is None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.process.wait()
         self.process = None
 
