@@ -428,6 +428,14 @@ CATALOGUE: dict[str, ErrorSpec] = {
         "The account or the password is not right. Check them and try again; to reset a forgotten password, "
         "bring your ID card to a service counter.",
     ),
+    "LOGIN_THROTTLED": ErrorSpec(
+        429,
+        "{subject_zh}登录失败次数过多（{window}分钟内{limit}次），已暂停登录。请于北京时间 {retry_at} 后（约 {minutes} "
+        "分钟后）再试；忘记密码请携带身份证到经办窗口重置。",
+        "Too many failed logins {subject_en} ({limit} within {window} minutes): logging in is paused. Try again "
+        "after {retry_at} China Standard Time (in about {minutes} minutes); to reset a forgotten password, bring "
+        "your ID card to a service counter.",
+    ),
     "SESSION_EXPIRED": ErrorSpec(
         401,
         "登录已过期或已退出，请重新登录。",
@@ -748,7 +756,14 @@ class GongjiError(Exception):
         self.params = params
         self.message_zh = _FORMATTER.format(spec.zh, **params)
         self.message_en = _FORMATTER.format(spec.en, **params)
+        self.subject: tuple[str, int] | None = None
         super().__init__(f"{code}: {self.message_en}")
+
+    def about(self, subject_type: str, subject_id: int) -> GongjiError:
+        """Note what the refusal was about (``"person", 12``) for the record of refused access
+        (:mod:`gongji.api.refusals`). Not a param: the caller is not told."""
+        self.subject = (subject_type, subject_id)
+        return self
 
     def message(self, language: str = "zh") -> str:
         return self.message_en if language.startswith("en") else self.message_zh

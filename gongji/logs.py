@@ -25,7 +25,9 @@ after means it is some other, longer number (amounts in fen, ids) and stays as i
 :class:`QuietFilter` drops alembic's set-up chatter, which each readiness check would repeat.
 
 Settings from the environment when the arguments are not given: ``GONGJI_LOG_FORMAT`` (``json``, the
-default, or ``text`` for a terminal) and ``GONGJI_LOG_LEVEL`` (``INFO``).
+default, or ``text`` for a terminal) and ``GONGJI_LOG_LEVEL`` (``INFO``). ``GONGJI_LOG_FILE`` names a file that
+gets the same lines as JSON, masked, besides standard error; ``{pid}`` in the name is each process's id, so that
+the workers of ``gongji serve --workers N`` write a file each (the tests scan these files for ID numbers).
 """
 
 from __future__ import annotations
@@ -168,6 +170,15 @@ class TextFormatter(logging.Formatter):
         return mask_text(line)
 
 
+class ProcessFileHandler(logging.FileHandler):
+    """A file handler whose file name may hold ``{pid}``, filled in by the process that opens it."""
+
+    def __init__(self, filename: str, **kwargs: Any) -> None:
+        path = filename.replace("{pid}", str(os.getpid()))
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        super().__init__(path, encoding="utf-8", delay=True, **kwargs)
+
+
 def _settings(json: bool | None, level: str | int | None) -> tuple[bool, str | int]:
     if json is None:
         json = os.environ.get("GONGJI_LOG_FORMAT", "json").strip().lower() != "text"
@@ -179,22 +190,26 @@ def _settings(json: bool | None, level: str | int | None) -> tuple[bool, str | i
 def uvicorn_log_config(json: bool | None = None, level: str | int | None = None) -> dict[str, Any]:
     """The logging set-up as a :func:`logging.config.dictConfig` dict (for ``uvicorn.run(log_config=...)``).
 
-    One handler on the root logger, to standard error, with the masking filter; uvicorn's loggers
-    write through it (they keep no handlers of their own).
+    One handler on the root logger, to standard error, with the masking filter (and one to ``GONGJI_LOG_FILE``
+    when it is set); uvicorn's loggers write through it (they keep no handlers of their own).
     """
     json, level = _settings(json, level)
+    log_file = os.environ.get("GONGJI_LOG_FILE", "").strip()
     formatter = {"()": "gongji.logs.JsonFormatter" if json else "gongji.logs.TextFormatter"}
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "filters": {"quiet": {"()": "gongji.logs.QuietFilter"}, "mask": {"()": "gongji.logs.MaskingFilter"}},
         # uvicorn sets ``use_colors`` on formatters named "default" and "access" when asked to.
-        "formatters": {"default": dict(formatter), "access": dict(formatter)},
+        "formatters": {"default": dict(formatter), "access": dict(formatter),
+                       "file": {"()": "gongji.logs.JsonFormatter"}},
         "handlers": {
             "default": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr", "formatter": "default",
                         "filters": ["quiet", "mask"]},
+            **({"file": {"()": "gongji.logs.ProcessFileHandler", "filename": log_file, "formatter": "file",
+                         "filters": ["quiet", "mask"]}} if log_file else {}),
         },
-        "root": {"handlers": ["default"], "level": level},
+        "root": {"handlers": ["default", "file"] if log_file else ["default"], "level": level},
         "loggers": {
             name: {"handlers": [], "level": level, "propagate": True}
             for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")

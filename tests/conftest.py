@@ -8,10 +8,14 @@ test starts from empty tables. Without a reachable server the PostgreSQL half is
 
 from __future__ import annotations
 
+import collections
+import json
+import logging
 import os
 import shutil
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -22,6 +26,7 @@ from gongji.db import Database, normalize_url
 from gongji.db.models import Base
 from gongji.env import Env
 from gongji.policy import load_policies
+from tests import logscan
 from tests.factories import World
 
 POSTGRES_URL = os.environ.get("GONGJI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -119,3 +124,84 @@ def env(clock) -> Env:
 def world(db, env) -> World:
     """Factories for people, institutions and bindings in the test's database."""
     return World(db=db, env=env)
+
+
+# -- how many requests the fuzzing tests sent ----------------------------------------------------------
+
+_FUZZ_TOTALS: collections.Counter[str] = collections.Counter()
+
+
+@pytest.fixture
+def fuzz_tally(request) -> Iterator[collections.Counter[str]]:
+    """A counter of the requests a fuzzing test sends, by fuzzer; summed over the session and printed at its end
+    (``fuzzing: N generated requests``), from every xdist worker."""
+    tally: collections.Counter[str] = collections.Counter()
+    yield tally
+    if tally:
+        request.node.user_properties.append(("fuzz_requests", dict(tally)))
+
+
+def pytest_runtest_logreport(report) -> None:
+    if report.when == "teardown":
+        for name, value in report.user_properties:
+            if name == "fuzz_requests":
+                _FUZZ_TOTALS.update(value)
+
+
+def pytest_terminal_summary(terminalreporter, config) -> None:
+    if hasattr(config, "workerinput"):
+        return
+    scanned = config.stash.get(_LEAKS, None)
+    if scanned is not None:
+        count, size, leaks = scanned
+        for leak in leaks[:50]:
+            terminalreporter.write_line(f"log scan: {leak}", red=True)
+        terminalreporter.write_line(f"log scan: {count} log files, {size // 1024} kB: "
+                                    + (f"{len(leaks)} full ID or mobile numbers, the run fails" if leaks
+                                       else "no full ID number or mobile number"), red=bool(leaks))
+    if not _FUZZ_TOTALS:
+        return
+    parts = ", ".join(f"{name} {count}" for name, count in sorted(_FUZZ_TOTALS.items()))
+    terminalreporter.write_line(f"fuzzing: {sum(_FUZZ_TOTALS.values())} generated requests ({parts})")
+    report = os.environ.get("GONGJI_FUZZ_REPORT")
+    if report:
+        Path(report).write_text(json.dumps({"total": sum(_FUZZ_TOTALS.values()), **_FUZZ_TOTALS}, indent=2) + "\n")
+
+
+# -- the log scan of the run (tests/logscan.py) -----------------------------------------------------------
+
+_LOG_CAPTURE = pytest.StashKey[logscan.Capture]()
+_LEAKS = pytest.StashKey[list]()
+
+
+@pytest.hookimpl(trylast=True)  # after the tmp_path plugin has set up the basetemp
+def pytest_configure(config) -> None:
+    folder = config._tmp_path_factory.getbasetemp() / logscan.FOLDER
+    capture = logscan.Capture(folder)
+    capture.attach()
+    for noisy in ("httpx", "httpcore"):  # the test client's own request lines
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    config.stash[_LOG_CAPTURE] = capture
+    os.environ["GONGJI_LOG_FILE"] = str(folder / "server-{pid}.jsonl")  # servers the tests start
+
+
+@pytest.fixture(autouse=True)
+def _logs_are_captured(request) -> None:
+    """Every test logs into the run's capture, even after an earlier one took the handler away."""
+    capture = request.config.stash.get(_LOG_CAPTURE, None)
+    if capture is not None:
+        capture.attach()
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    capture = session.config.stash.get(_LOG_CAPTURE, None)
+    if capture is not None:
+        capture.detach()
+    if hasattr(session.config, "workerinput"):
+        return  # the controller scans every worker's files once they are done
+    root = session.config._tmp_path_factory.getbasetemp()
+    scanned = logscan.files(root)
+    leaks = logscan.scan(scanned)
+    session.config.stash[_LEAKS] = [len(scanned), sum(p.stat().st_size for p in scanned if p.exists()), leaks]
+    if leaks and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

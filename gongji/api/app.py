@@ -67,18 +67,22 @@ def create_app(db: Database | None = None, env: Env | None = None, settings: Api
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        worker = None
+        workers = []  # (thread, stop): the notification worker and the audit sealer, beside the server
         if run_worker and settings.notify_sender:
             from gongji.notifications.senders import sender_from_url
             from gongji.notifications.service import start_in_thread
 
-            worker = start_in_thread(db, env, sender_from_url(settings.notify_sender))
+            workers.append(start_in_thread(db, env, sender_from_url(settings.notify_sender)))
+        if run_worker and settings.audit_seal_s > 0:
+            from gongji.events.audit import start_sealer
+
+            workers.append(start_sealer(db, env, every_s=settings.audit_seal_s))
         try:
             yield
         finally:
-            if worker is not None:
-                thread, stop = worker
+            for _, stop in workers:
                 stop.set()
+            for thread, _ in workers:
                 thread.join(timeout=10)
 
     app = FastAPI(

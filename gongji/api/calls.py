@@ -164,7 +164,8 @@ class Call:
 
     def require_region(self, person: Person) -> None:
         if not self.covers_person(person):
-            raise GongjiError("OUTSIDE_YOUR_REGION", name=person.name, region=self.who.region_prefix or "-")
+            raise GongjiError("OUTSIDE_YOUR_REGION", name=person.name,
+                              region=self.who.region_prefix or "-").about("person", person.id)
 
     def acting_for(self, session: Session, id_number: str | None, *, field: str, who_zh: str, who_en: str,
                    action_zh: str, action_en: str) -> Person:

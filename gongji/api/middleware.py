@@ -8,6 +8,7 @@ import re
 import secrets
 import time
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gongji import logs
@@ -98,7 +99,13 @@ class AccessMiddleware:
 
 
 class BodyLimitMiddleware:
-    """Refuses a body over ``limit`` bytes with 413 before anything reads it whole."""
+    """Refuses a body over ``limit`` bytes with 413 before anything reads it whole.
+
+    A body whose length is announced is refused before it is read. One that is streamed (chunked) is counted as
+    it is read: past the limit, reading raises :class:`BodyTooLarge`, an HTTP exception, so that FastAPI, which
+    turns other errors while reading a body into a 400, passes it on to the application's handler
+    (:func:`gongji.api.problems.install`), which answers ``BODY_TOO_LARGE``.
+    """
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
@@ -120,12 +127,12 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.limit:
-                    raise _TooLarge()
+                    raise BodyTooLarge(self.limit)
             return message
 
         try:
             await self.app(scope, limited, send)
-        except _TooLarge:
+        except BodyTooLarge:  # raised where no handler answers it
             await self._refuse(scope, send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
@@ -138,8 +145,12 @@ class BodyLimitMiddleware:
         await response(scope, _no_receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+class BodyTooLarge(HTTPException):
+    """A streamed body went past the limit while it was being read."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413)
+        self.limit = limit
 
 
 async def _no_receive() -> Message:

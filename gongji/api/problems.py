@@ -22,11 +22,13 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gongji.api import refusals
 from gongji.errors import CATALOGUE, GongjiError
 
 log = logging.getLogger("gongji.api")
@@ -82,6 +84,14 @@ def _problem(description: str) -> dict[str, Any]:
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
 
 
+#: A login refused for too many failures (LOGIN_THROTTLED), declared by the login endpoints.
+THROTTLED_RESPONSE: dict[int | str, dict[str, Any]] = {429: {
+    **_problem("登录失败次数过多，暂停登录 · too many failed logins; try again later"),
+    "headers": {"Retry-After": {"description": "几秒后可再试 · seconds until a login may be tried again",
+                                "schema": {"type": "integer"}}},
+}}
+
+
 #: The refusals any endpoint may give, declared once for the OpenAPI description.
 COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: _problem("正文不是有效的JSON · the body is not valid JSON"),
@@ -119,6 +129,9 @@ def problem_response(request: Request, error: GongjiError, *, errors: list[dict[
     headers = {"Content-Language": "zh-CN" if language == "zh" else "en"}
     if error.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="gongji"'
+    retry_after = getattr(error, "retry_after_s", None)  # set by refusals that end by themselves (LOGIN_THROTTLED)
+    if isinstance(retry_after, int):
+        headers["Retry-After"] = str(retry_after)
     return JSONResponse(body, status_code=error.status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -200,6 +213,8 @@ def validation_response(request: Request, exc: RequestValidationError) -> JSONRe
 def install(app: FastAPI) -> None:
     @app.exception_handler(GongjiError)
     async def _gongji(request: Request, exc: GongjiError) -> JSONResponse:
+        if refusals.recorded(exc):  # another's data, another region, a bad signature: an access.refused event
+            await run_in_threadpool(refusals.record, request, exc)
         return problem_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
@@ -211,6 +226,11 @@ def install(app: FastAPI) -> None:
         method, path = request.method, request.url.path[:200]
         if exc.status_code == 405:
             return problem_response(request, GongjiError("METHOD_NOT_ALLOWED", method=method, path=path))
+        if exc.status_code == 400:  # FastAPI could not read the body at all
+            return problem_response(request, GongjiError("MALFORMED_BODY", reason=str(exc.detail)[:200]))
+        if exc.status_code == 413:  # a streamed body past the limit (gongji.api.middleware.BodyTooLarge)
+            limit = getattr(exc, "limit", None) or request.app.state.settings.max_body_bytes
+            return problem_response(request, GongjiError("BODY_TOO_LARGE", limit=limit))
         return problem_response(request, GongjiError("ROUTE_NOT_FOUND", method=method, path=path))
 
     @app.exception_handler(Exception)

@@ -39,8 +39,15 @@ class ApiSettings:
     person_session_minutes: int = 30
     staff_session_minutes: int = 480
     max_body_bytes: int = 1_000_000
+    #: Failed logins of one account (an ID number, a staff id) within the window after which it is refused until
+    #: the oldest of them leaves the window (LOGIN_THROTTLED); and of one client address, whatever the account.
+    login_failures_per_account: int = 5
+    login_failures_per_client: int = 50
+    login_window_minutes: int = 15
     #: Where the notification worker sends (``gongji.notifications.senders.sender_from_url``); None: no worker.
     notify_sender: str | None = "log"
+    #: Seconds between the audit sealer's passes in the server (gongji.events.audit); 0: no sealer in the server.
+    audit_seal_s: int = 5
 
     @classmethod
     def from_env(cls) -> ApiSettings:
@@ -50,5 +57,9 @@ class ApiSettings:
             person_session_minutes=_int("GONGJI_PERSON_SESSION_MINUTES", 30),
             staff_session_minutes=_int("GONGJI_STAFF_SESSION_MINUTES", 480),
             max_body_bytes=_int("GONGJI_MAX_BODY_BYTES", 1_000_000),
+            login_failures_per_account=_int("GONGJI_LOGIN_FAILURES_PER_ACCOUNT", 5),
+            login_failures_per_client=_int("GONGJI_LOGIN_FAILURES_PER_CLIENT", 50),
+            login_window_minutes=_int("GONGJI_LOGIN_WINDOW_MINUTES", 15),
             notify_sender=os.environ.get("GONGJI_NOTIFY_SENDER", "log") or None,
+            audit_seal_s=_int("GONGJI_AUDIT_SEAL_S", 5),
         )

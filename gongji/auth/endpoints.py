@@ -10,8 +10,10 @@ from pydantic import Field
 from sqlalchemy.orm import Session
 
 from gongji.api.calls import ANYONE, Call, allow
+from gongji.api.problems import THROTTLED_RESPONSE
 from gongji.api.schemas import IdNumber, Input, Limit, Offset, Output, Page
 from gongji.auth import service as auth
+from gongji.auth import throttle
 from gongji.auth.models import StaffMember
 from gongji.auth.service import Role
 from gongji.errors import GongjiError
@@ -46,19 +48,29 @@ def _token(login: auth.Login) -> Token:
                  staff_id=None if p.role is Role.PERSON else p.id, name=p.name)
 
 
-@router.post("/person", response_model=Token, summary="参保人登录 · an insured person logs in")
+@router.post("/person", response_model=Token, summary="参保人登录 · an insured person logs in",
+             responses=THROTTLED_RESPONSE)
 def login_person(body: PersonLogin, call: Annotated[Call, Depends(allow(*ANYONE))]) -> Token:
+    """After repeated failures the account (and a client address with many) is paused: LOGIN_THROTTLED, 429."""
     minutes = call.settings.person_session_minutes
-    login = call.write(lambda s: auth.login_person(s, call.env, id_number=body.id_number, password=body.password,
-                                                   minutes=minutes))
+    login = throttle.guarded_login(
+        call.db, call.env, throttle.Limits.of(call.settings), kind=throttle.PERSON, identifier=body.id_number,
+        client=throttle.client_of(call.request),
+        login=lambda s: auth.login_person(s, call.env, id_number=body.id_number, password=body.password,
+                                          minutes=minutes))
     return _token(login)
 
 
-@router.post("/staff", response_model=Token, summary="经办人员登录 · a staff member logs in")
+@router.post("/staff", response_model=Token, summary="经办人员登录 · a staff member logs in",
+             responses=THROTTLED_RESPONSE)
 def login_staff(body: StaffLogin, call: Annotated[Call, Depends(allow(*ANYONE))]) -> Token:
+    """After repeated failures the account (and a client address with many) is paused: LOGIN_THROTTLED, 429."""
     minutes = call.settings.staff_session_minutes
-    login = call.write(lambda s: auth.login_staff(s, call.env, staff_id=body.staff_id, password=body.password,
-                                                  minutes=minutes))
+    login = throttle.guarded_login(
+        call.db, call.env, throttle.Limits.of(call.settings), kind=throttle.STAFF, identifier=body.staff_id,
+        client=throttle.client_of(call.request),
+        login=lambda s: auth.login_staff(s, call.env, staff_id=body.staff_id, password=body.password,
+                                         minutes=minutes))
     return _token(login)
 
 
@@ -138,8 +150,8 @@ def list_staff(call: Admin, limit: Limit = 50, offset: Offset = 0) -> Page[Staff
 
 @staff_router.put("/{staff_id}/active", response_model=StaffView,
                   summary="停用或恢复经办人员（管理员）· deactivate or reactivate a staff member (administrators)")
-def set_staff_active(staff_id: Annotated[str, Path(min_length=1, max_length=40)], body: StaffActivity,
-                     call: Admin) -> StaffView:
+def set_staff_active(staff_id: Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")],
+                     body: StaffActivity, call: Admin) -> StaffView:
     """Deactivating ends the member's logins at once and refuses new ones; an administrator cannot
     deactivate himself."""
 

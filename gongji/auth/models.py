@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gongji.db.base import Base, UTCDateTime
+from gongji.db.base import Base, BigId, UTCDateTime
 
 
 class StaffMember(Base):
@@ -79,3 +79,25 @@ class SeenNonce(Base):
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_seen_nonces_seen_at", "seen_at"),)
+
+
+class LoginAttempt(Base):
+    """A login attempt not known to have succeeded, kept while it counts towards throttling (gongji/auth/throttle.py).
+
+    A row is written before the password is checked and deleted when the login succeeds, so what remains
+    are failures (and attempts still in flight). ``account`` is a SHA-256 of the kind and the identifier
+    (``person:230103...``, ``staff:S2301``): the table tells how often an account was tried, not whose ID
+    numbers were typed. ``client`` is the caller's address.
+    """
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account: Mapped[str] = mapped_column(String(64))
+    client: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_login_attempts_account_at", "account", "at"),
+        Index("ix_login_attempts_client_at", "client", "at"),
+    )

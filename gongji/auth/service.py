@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -200,8 +201,13 @@ def person_principal(person_id: int, name: str) -> Principal:
     return Principal(role=Role.PERSON, id=str(person_id), name=name, person_id=person_id)
 
 
+_STAFF_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
+
+
 def login_staff(session: Session, env: Env, *, staff_id: str, password: str, minutes: int) -> Login:
-    member = session.get(StaffMember, str(staff_id)[:40]) if isinstance(staff_id, str) else None
+    # A staff id that no one can have (a NUL, which PostgreSQL cannot even compare) is not looked up.
+    member = session.get(StaffMember, staff_id) if isinstance(staff_id, str) and _STAFF_ID.fullmatch(staff_id) \
+        else None
     if not verify_password(str(password), member.password_hash if member else DUMMY_HASH) or (
             member is None or not member.active):
         raise GongjiError("LOGIN_FAILED")

@@ -1,12 +1,13 @@
 """The command line: ``gongji serve``, ``notify``, ``demo``, ``regions``, ``check``, ``errors``, ``db upgrade``, and
 the batch jobs ``credit-month``, ``year-end``, ``close-expired`` (:mod:`gongji.cli.batch`), and the audit trail's
-``audit seal``, ``verify``, ``head``, ``show`` (:mod:`gongji.cli.audit`).
+``audit seal``, ``verify``, ``head``, ``show`` (:mod:`gongji.cli.audit`); ``reconcile`` and ``backup``
+(:mod:`gongji.cli.reconcile`).
 
 The database is named by ``--database-url`` or ``GONGJI_DATABASE_URL`` (default: a SQLite file in
 the current folder). Each command that writes is one transaction. Exit status:
 
 * 0 – done;
-* 1 – the ledger check failed, the database is not migrated or cannot be reached, or the demo's
+* 1 – the ledger check or reconciliation failed, the database is not migrated or cannot be reached, or the demo's
   story went differently from what it shows;
 * 2 – a refusal (:class:`~gongji.errors.GongjiError`, printed as ``CODE: message`` in Chinese
   and English) or a region settings file that does not validate (printed with the file and key).
@@ -33,6 +34,7 @@ from gongji.api.settings import server_key_from_env
 from gongji.cli.audit import register as register_audit_commands
 from gongji.cli.batch import register as register_batch_commands
 from gongji.cli.bench import register as register_bench_command
+from gongji.cli.reconcile import register as register_reconcile_commands
 from gongji.cli.verify import register as register_verify_command
 from gongji.clock import FixedClock
 from gongji.db import Database, database_url
@@ -60,6 +62,7 @@ db_app = typer.Typer(help="数据库结构 · Database schema.", no_args_is_help
 app.add_typer(db_app, name="db")
 register_batch_commands(app)  # credit-month, year-end, close-expired
 register_bench_command(app)  # bench
+register_reconcile_commands(app)  # reconcile, backup
 register_audit_commands(app)  # audit seal, verify, head, show
 register_verify_command(app)  # verify
 
@@ -214,6 +217,8 @@ def check(ctx: typer.Context) -> None:
     out.print(Text(f"负余额个人账户 personal accounts below zero: {len(result.negative_accounts)}"))
     out.print(Text(f"余额与分录不符 balances not equal to their postings: {len(result.balance_mismatches)}"))
     out.print(Text(f"不平衡分录 unbalanced entries: {len(result.unbalanced_entries)}"))
+    out.print(Text(f"不足两条记账的分录 entries with fewer than two postings: {len(result.thin_entries)}"))
+    out.print(Text(f"末笔余额与账户余额不符 last balance-after not the balance: {len(result.balance_after_mismatches)}"))
     if not result.ok:
         for account_id, stored, summed in result.balance_mismatches[:20]:
             out.print(Text(f"  account {account_id}: stored {fen_to_yuan(stored)}, postings {fen_to_yuan(summed)}"))
@@ -391,6 +396,9 @@ def notify_command(
         db = open_database(ctx)
         if not logging.getLogger().handlers:  # the log sender's lines, and the worker's warnings
             logging.basicConfig(level=logging.INFO, format="%(message)s")
+            from gongji import logs
+
+            logs.install_masking()  # ID numbers and phones masked here too
         stop = threading.Event()
         if once:
             total = notifications.DeliveryCounts()

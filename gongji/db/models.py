@@ -1,11 +1,18 @@
 """Every table, imported in one place so that migrations and tests see the whole schema."""
 
 from gongji.api.models import StoredResponse
-from gongji.auth.models import AuthSession, InstitutionKey, PersonCredential, SeenNonce, StaffMember
+from gongji.auth.models import (
+    AuthSession,
+    InstitutionKey,
+    LoginAttempt,
+    PersonCredential,
+    SeenNonce,
+    StaffMember,
+)
 from gongji.authorizations.models import Binding, BindingDocument, Family, FamilyMember
 from gongji.batch.models import BatchChunk, BatchRun
 from gongji.db.base import Base
-from gongji.events.models import Event
+from gongji.events.models import ChainLink, Event
 from gongji.idempotency import IdempotencyRecord
 from gongji.institutions.models import Institution
 from gongji.ledger.models import Account, LedgerEntry, Posting
@@ -16,8 +23,9 @@ from gongji.settlement.models import Refund, RefundPart, Settlement, SettlementP
 from gongji.transfers.models import ContributionPayment, Transfer
 
 __all__ = [
-    "Account", "AuthSession", "Base", "BatchChunk", "BatchRun", "Binding", "BindingDocument", "ContributionPayment", "Enrollment",
-    "Event", "Family", "FamilyMember", "IdempotencyRecord", "Institution", "InstitutionKey", "LedgerEntry",
+    "Account", "AuthSession", "Base", "BatchChunk", "BatchRun", "Binding", "BindingDocument", "ChainLink",
+    "ContributionPayment", "Enrollment",
+    "Event", "Family", "FamilyMember", "IdempotencyRecord", "Institution", "InstitutionKey", "LedgerEntry", "LoginAttempt",
     "NiFeeDetail", "NiFundYear", "NiMessage", "NiSettlement", "NiSignIn", "NiVisit", "Notification", "Person", "PersonCredential", "Posting", "Refund", "RefundPart", "SeenNonce",
     "Settlement", "SettlementPart", "StaffMember", "StoredResponse", "Transfer",
 ]

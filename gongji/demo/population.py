@@ -20,6 +20,7 @@ from gongji.authorizations import service as authorizations
 from gongji.db import Database
 from gongji.env import Env
 from gongji.errors import GongjiError
+from gongji.events.service import record as record_event
 from gongji.institutions import service as institutions
 from gongji.ledger import service as ledger
 from gongji.money import require_fen
@@ -341,8 +342,12 @@ def register_people(session: Session, env: Env, specs: Sequence[PersonSpec]) -> 
     for region_code, legs in opening.items():
         source = ledger.system_account(session, kind=ledger.CREDITS, key=region_code, region_code=region_code,
                                        at=env.now())
-        ledger.post(session, kind="credit", at=env.now(), on=env.today(), memo="opening balances",
-                    legs=[*legs, ledger.Leg(source, -sum(leg.amount_fen for leg in legs))])
+        total = sum(leg.amount_fen for leg in legs)
+        entry_id = ledger.post(session, kind="credit", at=env.now(), on=env.today(), memo="opening balances",
+                               legs=[*legs, ledger.Leg(source, -total)])
+        record_event(session, env, kind="account.opening_balances", actor=LOADER, subject_type="region",
+                     subject_id=int(region_code), concerns=[],
+                     data={"entry_id": entry_id, "amount_fen": total, "accounts": len(legs)})
     return members
 
 

@@ -30,8 +30,8 @@ router = APIRouter(prefix="/v1/institutions", tags=["administration"])
 Admin = Annotated[Call, Depends(allow(*ADMIN))]
 Staff = Annotated[Call, Depends(allow(*STAFF))]
 StaffOrInstitution = Annotated[Call, Depends(allow(*STAFF, Role.INSTITUTION))]
-Code = Annotated[str, Path(min_length=1, max_length=30, description="机构编码 · the institution's code",
-                           examples=["H23010100001"])]
+Code = Annotated[str, Path(min_length=1, max_length=30, pattern=r"^[A-Za-z0-9]+$",
+                           description="机构编码 · the institution's code", examples=["H23010100001"])]
 
 
 class NewInstitution(Input):

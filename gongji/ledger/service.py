@@ -18,11 +18,12 @@ test compares its rows with those :func:`post` writes.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, text
+from sqlalchemy import and_, bindparam, func, insert, or_, select, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from gongji.ledger.models import Account, LedgerEntry, Posting
@@ -211,15 +212,24 @@ class LedgerCheck:
     negative_accounts: list[int]
     balance_mismatches: list[tuple[int, int, int]]  # (account id, stored balance, sum of postings)
     unbalanced_entries: list[tuple[int, int]]  # (entry id, sum of its postings)
+    thin_entries: list[tuple[int, int]] = field(default_factory=list)  # (entry id, postings): fewer than two
+    # (account id, stored balance, balance after its last posting): the account changes people read (N-9) end
+    # on the balance the account holds
+    balance_after_mismatches: list[tuple[int, int, int | None]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return (self.total_fen == 0 and not self.negative_accounts and not self.balance_mismatches
-                and not self.unbalanced_entries)
+                and not self.unbalanced_entries and not self.thin_entries and not self.balance_after_mismatches)
 
 
 def check(session: Session) -> LedgerCheck:
-    """Conservation, no negative personal balance, every kept balance equal to its postings, every entry balanced."""
+    """Conservation, no negative personal balance, every kept balance equal to its postings and to the balance after
+    its last posting, every entry balanced with at least two postings.
+
+    Set-based: one aggregate over the postings by account, one by entry, whatever the size of the ledger. A
+    personal account's postings are written under its row lock, so its last posting (the highest id) is its latest.
+    """
     kept = session.execute(select(func.coalesce(func.sum(Account.balance_fen), 0))).scalar_one()
     system = session.execute(
         select(func.coalesce(func.sum(Posting.amount_fen), 0))
@@ -228,26 +238,46 @@ def check(session: Session) -> LedgerCheck:
     ).scalar_one()
     total = kept + system
     negative = list(session.execute(select(Account.id).where(Account.balance_fen < 0)).scalars())
-    sums = (
-        select(Posting.account_id, func.sum(Posting.amount_fen).label("total"))
-        .group_by(Posting.account_id)
-        .subquery()
-    )
-    mismatches = [
-        (row.id, row.balance_fen, row.total or 0)
-        for row in session.execute(
-            select(Account.id, Account.balance_fen, sums.c.total)
-            .outerjoin(sums, sums.c.account_id == Account.id)
-            .where(Account.balance_fen.is_not(None), Account.balance_fen != func.coalesce(sums.c.total, 0))
-        )
-    ]
-    unbalanced = [
-        (row.entry_id, row.total)
-        for row in session.execute(
-            select(Posting.entry_id, func.sum(Posting.amount_fen).label("total"))
-            .group_by(Posting.entry_id)
-            .having(func.sum(Posting.amount_fen) != 0)
-        )
-    ]
+    # One pass over the postings by account: their sum, and the balance after the last of them.
+    if session.get_bind().dialect.name == "postgresql":
+        # the greatest (id, balance after) pair is the last posting's
+        pair = func.max(postgresql.array([Posting.id, Posting.balance_after_fen]))
+        sums = (select(Posting.account_id, func.sum(Posting.amount_fen).label("total"), pair.label("last"))
+                .group_by(Posting.account_id).subquery())
+        last_id, last_after = sums.c.last[1], sums.c.last[2]
+    else:
+        # SQLite: a bare column next to max() is taken from the row that holds the maximum
+        sums = (select(Posting.account_id, func.sum(Posting.amount_fen).label("total"),
+                       func.max(Posting.id).label("last_id"), Posting.balance_after_fen.label("last_after"))
+                .group_by(Posting.account_id).subquery())
+        last_id, last_after = sums.c.last_id, sums.c.last_after
+    summed = func.coalesce(sums.c.total, 0)
+    after_differs = and_(last_id.is_not(None), or_(last_after.is_(None), last_after != Account.balance_fen))
+    mismatches, after = [], []
+    for row in session.execute(
+        select(Account.id, Account.balance_fen, summed.label("total"), last_id.label("last_id"),
+               last_after.label("balance_after_fen"))
+        .outerjoin(sums, sums.c.account_id == Account.id)
+        .where(Account.balance_fen.is_not(None), or_(Account.balance_fen != summed, after_differs))
+        .order_by(Account.id)
+    ):
+        if row.balance_fen != row.total:
+            mismatches.append((row.id, row.balance_fen, int(row.total)))
+        if row.last_id is not None and row.balance_after_fen != row.balance_fen:
+            after.append((row.id, row.balance_fen, row.balance_after_fen))
+    unbalanced, thin = [], []
+    for row in session.execute(
+        select(Posting.entry_id, func.sum(Posting.amount_fen).label("total"), func.count().label("legs"))
+        .group_by(Posting.entry_id)
+        .having(or_(func.sum(Posting.amount_fen) != 0, func.count() < 2))
+        .order_by(Posting.entry_id)
+    ):
+        if row.total != 0:
+            unbalanced.append((row.entry_id, int(row.total)))
+        if row.legs < 2:
+            thin.append((row.entry_id, row.legs))
+    empty = select(LedgerEntry.id).where(~select(Posting.id).where(Posting.entry_id == LedgerEntry.id).exists())
+    thin += [(entry_id, 0) for entry_id in session.execute(empty.order_by(LedgerEntry.id)).scalars()]
     return LedgerCheck(total_fen=int(total), negative_accounts=negative, balance_mismatches=mismatches,
-                       unbalanced_entries=unbalanced)
+                       unbalanced_entries=unbalanced, thin_entries=sorted(thin),
+                       balance_after_mismatches=after)

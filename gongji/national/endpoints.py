@@ -20,8 +20,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from fastapi.security import HTTPBearer
 
-from gongji.api import metrics
+from gongji.api import metrics, refusals
 from gongji.api.calls import authenticate
+from gongji.api.middleware import BodyTooLarge
 from gongji.api.problems import language_of
 from gongji.auth import signing
 from gongji.auth.service import Role
@@ -136,10 +137,14 @@ async def call_service(request: Request) -> Response:
                                                 received=received))
     except GongjiError as error:
         status = _AUTH.get(error.code, 200)
+        if refusals.recorded(error):  # a bad signature, a message in another institution's name
+            await run_in_threadpool(refusals.record, request, error)
         metrics.record_national_message(infno=infno, infcode=-1, replayed=False)
         body = _envelope(infcode=-1, answer=None, area=area, received=received, now=env.now(),
                          err_msg=_err_msg(error, language))
         return Response(body, status_code=status, media_type="application/json; charset=utf-8")
+    except BodyTooLarge:  # a streamed body past the limit: answered as every other one (413)
+        raise
     except Exception:
         log.exception("national interface message %s failed", infno)
         request_id = request.scope.get("state", {}).get("request_id", "")

@@ -26,8 +26,10 @@ from typing import Any
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
+from gongji.actors import Actor
 from gongji.env import Env
 from gongji.errors import GongjiError
+from gongji.events.service import record as record_event
 from gongji.institutions import service as institutions
 from gongji.institutions.models import Institution
 from gongji.ledger import service as ledger
@@ -492,8 +494,20 @@ def _price(msg: Message, bill: _Bill, *, commit: bool) -> NiSettlement:
     for detail in bill.details:
         detail.settlement_id = row.id
     msg.settlement_id = row.id
+    _record(msg, "ni.settled", row)
     session.flush()
     return row
+
+
+def _record(msg: Message, kind: str, row: NiSettlement) -> None:
+    """The event of a settlement or cancellation of the interface, in its transaction: the institution did it
+    (N-8), and it names the pooled fund's entry and the core settlement or refund that moved the accounts."""
+    record_event(msg.session, msg.env, kind=kind, actor=Actor.institution(msg.institution.code),
+                 subject_type="ni_settlement", subject_id=row.id, concerns=[row.person_id],
+                 data={"msgid": msg.msgid, "infno": msg.infno, "medfee_fen": row.medfee_fen,
+                       "fund_fen": row.fund_pay_fen, "fund_entry_id": row.fund_entry_id,
+                       "settlement_id": row.core_settlement_id, "refund_id": row.core_refund_id,
+                       "cancels": row.cancels_id})
 
 
 def _post_fund(session: Session, msg: Message, row: NiSettlement, fund_fen: int, region_code: str, *,
@@ -704,6 +718,7 @@ def _cancel(msg: Message, original: NiSettlement, person: Person, *, how_zh: str
         visit.status = "cancelled"
     msg.settlement_id = row.id
     msg.visit_id = visit.id
+    _record(msg, "ni.cancelled", row)
     session.flush()
     return row
 

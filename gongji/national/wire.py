@@ -92,6 +92,11 @@ def loads(body: bytes) -> dict[str, Any]:
                           reason_en=f"it is not valid JSON ({shown})") from None
     if not isinstance(value, dict):
         raise GongjiError("NI_MESSAGE_UNREADABLE", reason_zh="报文须为 JSON 对象", reason_en="it must be a JSON object")
+    try:  # an escaped half of a surrogate pair (\ud800) is valid JSON but no text: it could not be stored or shown
+        json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
+    except UnicodeEncodeError:
+        raise GongjiError("NI_MESSAGE_UNREADABLE", reason_zh="含有不成对的 Unicode 代理字符（如 \\ud800）",
+                          reason_en="it holds an unpaired Unicode surrogate (such as \\ud800)") from None
     return value
 
 
@@ -122,8 +127,10 @@ def canonical(value: Any) -> str:
         return "{" + ",".join(f"{json.dumps(k)}:{canonical(value[k])}" for k in sorted(value)) + "}"
     if isinstance(value, list):
         return "[" + ",".join(canonical(v) for v in value) + "]"
-    if isinstance(value, Decimal):
-        return json.dumps(format(value.normalize(), "f"))  # 12.3 and 12.30 are the same amount
+    if isinstance(value, Decimal):  # 12.3 and 12.30 are the same amount
+        if value.is_finite() and -40 < value.adjusted() < 40:
+            return json.dumps(format(value.normalize(), "f"))
+        return json.dumps(str(value))  # 1E+999999999: a dozen bytes sent, not to be written out digit by digit
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
@@ -169,7 +176,9 @@ def _invalid(spec: Field, value: Any, zh: str, en: str) -> GongjiError:
 
 
 def _shown(value: Any) -> str:
-    shown = format(value, "f") if isinstance(value, Decimal) else str(value)
+    # 1E+100000000 is short as JSON and a hundred million digits written out: such a number is shown as sent.
+    small = isinstance(value, Decimal) and value.is_finite() and -40 < value.adjusted() < 40
+    shown = format(value, "f") if small else str(value)
     return shown if len(shown) <= 40 else shown[:40] + "…"
 
 
@@ -178,7 +187,8 @@ def is_missing(value: Any) -> bool:
 
 
 def _text(spec: Field, value: Any) -> str:
-    if isinstance(value, Decimal) and value == value.to_integral_value() and value >= 0:
+    if (isinstance(value, Decimal) and value.is_finite() and value >= 0 and value.adjusted() < 40
+            and value == value.to_integral_value()):
         value = format(value, "f")  # a code sent as a number (acct_used_flag: 1)
     if not isinstance(value, str):
         raise _invalid(spec, value, "须为字符型", "it must be text (字符型)")
@@ -221,13 +231,14 @@ def _scaled(spec: Field, value: Any) -> Decimal:
     if number_ < 0:
         raise GongjiError(code, field=spec.name, name_zh=spec.zh, value=_shown(number_), reason_zh="不能为负数",
                           reason_en="it may not be negative")
-    if number_ != number_.quantize(Decimal(1).scaleb(-spec.scale), rounding="ROUND_DOWN"):
-        raise GongjiError(code, field=spec.name, name_zh=spec.zh, value=_shown(number_),
-                          reason_zh=f"最多 {spec.scale} 位小数", reason_en=f"it has more than {spec.scale} decimals")
+    # The range first: quantizing a number beyond it (1E+400) fails rather than answers.
     if number_ >= Decimal(10) ** (spec.length - spec.scale):
         raise GongjiError(code, field=spec.name, name_zh=spec.zh, value=_shown(number_),
                           reason_zh=f"超过 {spec.length},{spec.scale} 位数值的范围",
                           reason_en=f"it is too large for a {spec.length},{spec.scale} number")
+    if number_ != number_.quantize(Decimal(1).scaleb(-spec.scale), rounding="ROUND_DOWN"):
+        raise GongjiError(code, field=spec.name, name_zh=spec.zh, value=_shown(number_),
+                          reason_zh=f"最多 {spec.scale} 位小数", reason_en=f"it has more than {spec.scale} decimals")
     return number_
 
 

@@ -399,7 +399,8 @@ def _admitted(read: _Read, use_: Use, cert: Certificate | None) -> _Facts:
         raise GongjiError("NOT_ENROLLED", name=patient.name, status_zh=Status.TERMINATED.zh,
                           status_en=Status.TERMINATED.en)
     if institution.region_code[:2] != party_.region_code[:2]:
-        raise GongjiError("INSTITUTION_OUT_OF_REGION", institution_name=institution.name, name=patient.name)
+        raise GongjiError("INSTITUTION_OUT_OF_REGION", institution_name=institution.name,
+                          name=patient.name).about("person", patient.id)
     if cert is not None:
         _check_certificate(patient.name, patient.id_number, patient.card_no, cert)
     facts = _Facts(institution=institution, patient=patient, use=use_, receivable_id=first.receivable_id)

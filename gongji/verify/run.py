@@ -89,9 +89,21 @@ def last_entry_id(db: Database) -> int:
 
 
 def _verdict(db: Database, folder: Path, cast: Cast, run_id: str, since_entry_id: int) -> checker.Verdict:
+    """The checker's verdict on the logs, and the whole reconciliation of the database (``gongji reconcile``):
+    a difference it finds (a settlement's entry that does not match its parts, a day's totals) is a violation."""
+    from gongji.reconcile import reconcile
+
     ops = checker.read_logs(folder)
-    return db.read(lambda s: checker.check(s, ops, run_id=run_id, admin_id=cast.admin_id,
-                                           baseline_fen=cast.baseline_fen, since_entry_id=since_entry_id))
+    verdict = db.read(lambda s: checker.check(s, ops, run_id=run_id, admin_id=cast.admin_id,
+                                              baseline_fen=cast.baseline_fen, since_entry_id=since_entry_id))
+    report = reconcile(db)
+    verdict.checks["reconcile"] = len(report.checks)
+    for found in report.checks:
+        for difference in found.differences:
+            verdict.violations.append(checker.Violation(
+                "reconcile", f"{found.key}: {difference.what}: expected {difference.expected}, found "
+                             f"{difference.found} {difference.unit} ({difference.rows})"))
+    return verdict
 
 
 def run(options: Options, say: Callable[[str], None] = print) -> Summary:

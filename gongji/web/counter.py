@@ -19,9 +19,11 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from gongji.auth import service as auth
+from gongji.auth import throttle
 from gongji.auth.service import Principal
 from gongji.authorizations import rules as binding_rules
 from gongji.authorizations import service as authorizations
@@ -176,10 +178,14 @@ async def login(p: P) -> HTMLResponse:
     form = await p.form()
     minutes = p.settings.staff_session_minutes
     try:
-        login_ = await p.write(lambda s: auth.login_staff(s, p.env, staff_id=form.get("staff_id", ""),
-                                                          password=form.get("password", ""), minutes=minutes))
+        login_ = await run_in_threadpool(
+            throttle.guarded_login, p.db, p.env, throttle.Limits.of(p.settings), kind=throttle.STAFF,
+            identifier=form.get("staff_id", ""), client=throttle.client_of(p.request),
+            login=lambda s: auth.login_staff(s, p.env, staff_id=form.get("staff_id", ""),
+                                             password=form.get("password", ""), minutes=minutes))
     except GongjiError as error:
-        return p.render("counter/login.html", status_code=400, errors=p.field_errors(error),
+        return p.render("counter/login.html", status_code=429 if error.status == 429 else 400,
+                        errors=p.field_errors(error),
                         values={"staff_id": form.get("staff_id", "")}, next=_safe_next(form.get("next")))
     response = p.redirect(_safe_next(form.get("next")))
     p.start_session(response, login_)

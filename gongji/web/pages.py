@@ -64,6 +64,7 @@ FIELD_OF = {
     "INVALID_PERIOD": "end_on",
     "INVALID_AMOUNT": "amount",
     "LOGIN_FAILED": "password",
+    "LOGIN_THROTTLED": "password",
     "COUNTER_DOCUMENTS_MISSING": "documents",
     "ATTESTATION_UNSIGNED": "signed",
     "REFUND_EXCEEDS_PAID": "amount",

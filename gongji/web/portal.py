@@ -23,11 +23,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
+from gongji.auth import throttle
 from gongji.authorizations import rules as binding_rules
 from gongji.authorizations import service as authorizations
 from gongji.authorizations.models import Binding
@@ -237,10 +239,17 @@ async def login(p: P) -> HTMLResponse:
     provider = provider_from_env()
     minutes = p.settings.person_session_minutes
     try:
-        login_ = await p.write(lambda s: provider.login(s, p.env, p.request, form, minutes))
+        if provider.asks_password:  # a password can be guessed: tries are counted (gongji/auth/throttle.py)
+            login_ = await run_in_threadpool(
+                throttle.guarded_login, p.db, p.env, throttle.Limits.of(p.settings), kind=throttle.PERSON,
+                identifier=form.get("id_number", ""), client=throttle.client_of(p.request),
+                login=lambda s: provider.login(s, p.env, p.request, form, minutes))
+        else:
+            login_ = await p.write(lambda s: provider.login(s, p.env, p.request, form, minutes))
     except GongjiError as error:
         values = {"id_number": form.get("id_number", "")}
-        return p.render("portal/login.html", status_code=400, errors=p.field_errors(error), values=values,
+        return p.render("portal/login.html", status_code=429 if error.status == 429 else 400,
+                        errors=p.field_errors(error), values=values,
                         next=_safe_next(form.get("next")), asks_password=provider.asks_password)
     response = p.redirect(_safe_next(form.get("next")))
     p.start_session(response, login_)

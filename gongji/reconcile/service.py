@@ -1,0 +1,749 @@
+"""Reconciliation: every balance against its postings, every settlement, refund, transfer and contribution against
+its ledger entry, and each institution's day against the ledger (NI-6).
+
+The database already refuses most bad rows (CHECK constraints, append-only postings, the commit-time balance
+trigger). Reconciliation is for what those cannot see and for rows that got past them: a bug that writes a
+consistent-looking but wrong row, a restore from an old backup, a hand edit by someone with full rights. Every check
+is a few aggregate queries over whole tables, never a loop over rows in Python, and all of them read one snapshot
+(PostgreSQL: a REPEATABLE READ READ ONLY transaction; SQLite: one read transaction), so a server settling meanwhile
+does not show up as a difference.
+
+What each check compares (the rule it protects):
+
+* ``ledger.*``: :func:`gongji.ledger.service.check` (conservation, entries balanced with two postings or more, kept
+  balances equal to their postings and to the balance after their last posting, none below zero), and every entry
+  of a business kind owned by the row it names (a settlement paid twice would show here, N-10).
+* ``settlement.*`` (N-10, N-3): own + mutual aid + cash = amount; the parts add up to own (the patient's accounts) and
+  mutual aid (the payers'), each from its payer's own account; the settlement's entry moves exactly its parts out of
+  those accounts and their sum into what the institution is owed.
+* ``refund.*`` (HN-5): refunds of a part add up to its ``refunded_fen`` and never exceed what it paid; each refund is
+  its parts plus cash; a settlement's refunds add up to its ``refunded_fen`` (cash likewise), at most what was paid,
+  and its status follows; the refund's entry gives each part back to the account that paid it.
+* ``transfer.entry`` (HZ-1, HZ-2) and ``contribution.entry`` (N-5): the entry moves the amount from the payer's
+  prior-years funds to the relative's, or from the payer's accounts into the resident fund.
+* ``national.*`` (NI-4, NI-5): the pooled fund's share is posted from the pooled fund to what the institution is
+  owed (and back on cancellation); ``acct_pay``, ``acct_mulaid_pay`` and ``psn_part_amt`` are those of the core
+  settlement or refund.
+* ``institution.day`` (NI-6): per institution and day, what the settlement tables say the institution is owed
+  (account payments net of refunds, the pooled fund's share, how many settlements and refunds) against the postings
+  to its account on that day; a difference names the settlements, refunds, national-interface rows and entries of
+  that day that do not match.
+
+``on`` and ``institution`` narrow the checks of business rows (settlements settled or refunded that day, refunds,
+transfers and contributions of that day, the institution's days). The ledger's own checks always cover the whole
+ledger: a balance is the sum of every day's postings. Transfers and contributions belong to no institution and are
+left out when ``institution`` is given.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Date, bindparam, select, text
+from sqlalchemy.orm import Session
+
+from gongji.db import Database
+from gongji.institutions import service as institutions
+from gongji.ledger import service as ledger
+from gongji.ledger.models import Account
+
+#: At most this many differences of each check are returned with their rows (all of them are counted).
+DEFAULT_LIMIT = 100
+
+# -- the report ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One difference: the rows involved (``{"settlement_id": 7, "account_id": 31}``), what was compared, in which
+    unit (``fen``, ``count``, ``id``, ``text``, ``figures``), what the rows it is checked against say (``expected``)
+    and what was found."""
+
+    rows: dict[str, Any]
+    what: str
+    unit: str
+    expected: Any
+    found: Any
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rows": self.rows, "what": self.what, "unit": self.unit, "expected": self.expected,
+                "found": self.found}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check: its key, its name in Chinese and English, the rules it protects, how many differences it found,
+    and the first of them."""
+
+    key: str
+    zh: str
+    en: str
+    rules: tuple[str, ...]
+    count: int
+    differences: tuple[Difference, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.count == 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "zh": self.zh, "en": self.en, "rules": list(self.rules), "ok": self.ok,
+                "count": self.count, "differences": [d.as_dict() for d in self.differences]}
+
+
+@dataclass(frozen=True)
+class Report:
+    """Every check that ran, in order, with the filters asked for, the database's kind and the seconds it took."""
+
+    checks: tuple[Check, ...]
+    on: date | None
+    institution: str | None
+    database: str
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+    @property
+    def count(self) -> int:
+        """All differences found, whether or not listed."""
+        return sum(check.count for check in self.checks)
+
+    def check(self, key: str) -> Check:
+        return next(check for check in self.checks if check.key == key)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "differences": self.count, "on": self.on.isoformat() if self.on else None,
+                "institution": self.institution, "database": self.database, "seconds": round(self.seconds, 3),
+                "checks": [check.as_dict() for check in self.checks]}
+
+
+# -- running the checks ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """The filters, as SQL conditions on the usual aliases (``s`` settlements, ``r`` refunds, ``n`` ni_settlements,
+    ``t`` transfers, ``c`` contribution_payments), and their parameters."""
+
+    on: date | None
+    institution_id: int | None
+    limit: int
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {"on": self.on, "institution_id": self.institution_id, "limit": self.limit}
+
+    def settlements(self) -> str:
+        """Settlements settled or refunded that day, of the institution."""
+        parts = []
+        if self.on is not None:
+            parts.append('(s.settled_on = :on OR EXISTS (SELECT 1 FROM refunds rx WHERE rx.settlement_id = s.id '
+                         'AND rx."on" = :on))')
+        if self.institution_id is not None:
+            parts.append("s.institution_id = :institution_id")
+        return " AND ".join(parts) or "1 = 1"
+
+    def refunds(self) -> str:
+        """Refunds of that day, of settlements of the institution (``s`` joined to ``r``)."""
+        return self._where(('r."on" = :on', "s.institution_id = :institution_id"))
+
+    def national(self) -> str:
+        return self._where(("n.setl_on = :on", "n.institution_id = :institution_id"))
+
+    def transfers(self) -> str:
+        return self._where(('t."on" = :on', None))
+
+    def contributions(self) -> str:
+        return self._where(('c."on" = :on', None))
+
+    def days(self, day: str | None, institution: str) -> str:
+        """The days of :func:`_institution_days`: ``day`` and ``institution`` are the columns to filter."""
+        return self._where((f"{day} = :on" if day else None, f"{institution} = :institution_id"))
+
+    def _where(self, conditions: tuple[str | None, str | None]) -> str:
+        on, institution = conditions
+        parts = [c for c, given in ((on, self.on), (institution, self.institution_id)) if c and given is not None]
+        return " AND ".join(parts) or "1 = 1"
+
+
+def _value(value: Any) -> Any:
+    """Numbers as int (PostgreSQL's sums are numeric), dates as ISO text, the rest as it is."""
+    if isinstance(value, Decimal):
+        return int(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _statement(sql: str):
+    """The SQL with its day parameters typed as dates (SQLite keeps them as ISO text)."""
+    statement = text(sql)
+    for name in ("on", "day"):
+        if f":{name}" in sql:
+            statement = statement.bindparams(bindparam(name, type_=Date()))
+    return statement
+
+
+def _differences(session: Session, scope: _Scope, sql: str, ids: tuple[str, ...]) -> tuple[int, list[Difference]]:
+    """Run a query whose rows are differences (``ids`` columns, then ``what``, ``unit``, ``expected``, ``found``);
+    return how many there are and the first ``scope.limit`` of them, ordered by their ids."""
+    order = ", ".join(f"d.{name}" for name in ids)
+    wrapped = (f"SELECT d.*, COUNT(*) OVER () AS differences FROM ({sql}) d "
+               f"ORDER BY {order}, d.what LIMIT :limit")
+    rows = session.execute(_statement(wrapped), scope.params).mappings().all()
+    found = [Difference(rows={name: _value(row[name]) for name in ids if row[name] is not None}, what=row["what"],
+                        unit=row["unit"], expected=_value(row["expected"]), found=_value(row["found"]))
+             for row in rows]
+    return (int(rows[0]["differences"]) if rows else 0), found
+
+
+def _queries(*queries: tuple[str, tuple[str, ...]]) -> Callable[[Session, _Scope], tuple[int, list[Difference]]]:
+    """A check made of queries: SQL text whose ``{settlements}``, ``{refunds}``, ``{national}``, ``{transfers}`` and
+    ``{contributions}`` are the scope's conditions (:class:`_Scope`), each with its id columns."""
+
+    def run(session: Session, scope: _Scope) -> tuple[int, list[Difference]]:
+        count, found = 0, []
+        for sql, ids in queries:
+            filled = sql.format(settlements=scope.settlements(), refunds=scope.refunds(), national=scope.national(),
+                                transfers=scope.transfers(), contributions=scope.contributions())
+            n, rows = _differences(session, scope, filled, ids)
+            count += n
+            found += rows
+        return count, found[:scope.limit]
+
+    return run
+
+
+@dataclass(frozen=True)
+class _Spec:
+    key: str
+    zh: str
+    en: str
+    rules: tuple[str, ...]
+    run: Callable[[Session, _Scope], tuple[int, list[Difference]]]
+    of_institutions: bool = True  # False: left out when one institution is asked for
+
+    def __call__(self, session: Session, scope: _Scope) -> Check:
+        count, found = self.run(session, scope)
+        return Check(key=self.key, zh=self.zh, en=self.en, rules=self.rules, count=count, differences=tuple(found))
+
+
+def reconcile(db: Database, *, on: date | None = None, institution: str | None = None,
+              limit: int = DEFAULT_LIMIT) -> Report:
+    """Run every check in one snapshot of ``db``; see the module's description for what each compares.
+
+    ``on`` and ``institution`` (a code) narrow the checks of business rows; an unknown institution is refused
+    (``INSTITUTION_NOT_FOUND``). At most ``limit`` differences of each check are listed; all are counted.
+    """
+    started = time.perf_counter()
+    with _snapshot(db) as session:
+        institution_id = institutions.get(session, code=institution).id if institution is not None else None
+        scope = _Scope(on=on, institution_id=institution_id, limit=limit)
+        checks = [*_ledger_checks(session, scope)]
+        checks += [spec(session, scope) for spec in CHECKS if spec.of_institutions or institution is None]
+    return Report(checks=tuple(checks), on=on, institution=institution, database=db.dialect,
+                  seconds=time.perf_counter() - started)
+
+
+@contextmanager
+def _snapshot(db: Database) -> Iterator[Session]:
+    """A read-only session on one snapshot of the database, rolled back at the end.
+
+    On PostgreSQL REPEATABLE READ: every statement sees the same committed transactions, so the checks compare
+    figures of one moment. On SQLite a deferred read transaction is one snapshot by itself (WAL), and takes no lock
+    that would make writers wait.
+    """
+    options: dict[str, Any] = {"gongji_write": False}
+    if db.dialect == "postgresql":
+        options.update(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+    with db.engine.connect() as connection, Session(bind=connection.execution_options(**options)) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
+
+
+# -- the ledger itself -------------------------------------------------------------------------------
+
+#: The kinds of entry a business row owns: (kind, the row's table, its column naming the entry).
+OWNED_ENTRIES = (
+    ("settlement", "settlements", "entry_id"),
+    ("refund", "refunds", "entry_id"),
+    ("transfer", "transfers", "entry_id"),
+    ("resident_contribution", "contribution_payments", "entry_id"),
+    ("pooled_fund", "ni_settlements", "fund_entry_id"),
+    ("pooled_fund_back", "ni_settlements", "fund_entry_id"),
+)
+
+_OWNED = " UNION ALL ".join(
+    f"SELECT e.id AS entry_id, e.ref_id, '{kind} entry: {table}.{column} of the row it names (ref_id)' AS what, "
+    f"'id' AS unit, e.id AS expected, o.{column} AS found "
+    f"FROM ledger_entries e LEFT JOIN {table} o ON o.id = e.ref_id "
+    f"WHERE e.kind = '{kind}' AND (o.{column} IS NULL OR o.{column} <> e.id)"
+    for kind, table, column in OWNED_ENTRIES)
+
+
+def _ledger_checks(session: Session, scope: _Scope) -> list[Check]:
+    """The ledger's own checks, from :func:`gongji.ledger.service.check` (always the whole ledger)."""
+    result = ledger.check(session)
+    limit = scope.limit
+
+    def check(key: str, zh: str, en: str, rules: tuple[str, ...], found: list[Difference]) -> Check:
+        return Check(key=key, zh=zh, en=en, rules=rules, count=len(found), differences=tuple(found[:limit]))
+
+    conservation = [] if result.total_fen == 0 else [
+        Difference(rows={}, what="kept balances + system accounts' postings", unit="fen", expected=0,
+                   found=result.total_fen)]
+    entries = ([Difference({"entry_id": e}, "sum of its postings", "fen", 0, total)
+                for e, total in result.unbalanced_entries]
+               + [Difference({"entry_id": e}, "postings in the entry", "count", ">= 2", n)
+                  for e, n in result.thin_entries])
+    negative_ids = result.negative_accounts[:limit]
+    negative_balances = dict(session.execute(
+        select(Account.id, Account.balance_fen).where(Account.id.in_(negative_ids))).all()) if negative_ids else {}
+    owned_count, owned = _differences(session, scope, _OWNED, ("entry_id", "ref_id"))
+    return [
+        check("ledger.conservation", "全部账户合计为零", "all accounts together sum to zero", (), conservation),
+        check("ledger.entries", "每笔分录借贷平衡且至少两条", "every entry balances, with two postings or more", (),
+              entries),
+        check("ledger.balances", "个人账户余额等于分录之和", "every personal balance equals its postings", ("N-9",),
+              [Difference({"account_id": a}, "balance = sum of its postings", "fen", summed, stored)
+               for a, stored, summed in result.balance_mismatches]),
+        Check(key="ledger.not_negative", zh="个人账户余额不为负", en="no personal balance below zero", rules=(),
+              count=len(result.negative_accounts),
+              differences=tuple(Difference({"account_id": a}, "balance", "fen", ">= 0", _value(negative_balances.get(a)))
+                                for a in negative_ids)),
+        check("ledger.balance_after", "末笔分录后余额等于账户余额", "the balance after the last posting is the balance",
+              ("N-9",), [Difference({"account_id": a}, "balance after its last posting", "fen", stored, after)
+                         for a, stored, after in result.balance_after_mismatches]),
+        Check(key="ledger.owned", zh="业务分录均归属其业务", en="every business entry is its row's entry",
+              rules=("N-10",), count=owned_count, differences=tuple(owned)),
+    ]
+
+
+# -- settlements (N-10, N-3) -------------------------------------------------------------------------
+
+
+def _entry_head(table: str, alias: str, id_name: str, entry: str, kind: str, ref_type: str, day: str, scope: str,
+                joins: str = "") -> str:
+    """A row's entry is of its kind, names the row, and is of the row's day (``kind`` is SQL: it may depend on the
+    row; ``id_name`` names the row's id in the differences)."""
+    expected = f"{kind} || ' ' || '{ref_type}:' || CAST({alias}.id AS TEXT) || ' ' || CAST({alias}.{day} AS TEXT)"
+    found = ("COALESCE(e.kind, '?') || ' ' || COALESCE(e.ref_type, '?') || ':' || COALESCE(CAST(e.ref_id AS TEXT), '?')"
+             " || ' ' || COALESCE(CAST(e.\"on\" AS TEXT), '?')")
+    return (f"SELECT {alias}.id AS {id_name}, 'its entry: kind, the row it names, day' AS what, 'text' AS unit, "
+            f"{expected} AS expected, {found} AS found "
+            f"FROM {table} {alias} {joins} LEFT JOIN ledger_entries e ON e.id = {alias}.{entry} "
+            f"WHERE {scope} AND {alias}.{entry} IS NOT NULL AND (e.id IS NULL OR e.kind <> {kind} "
+            f"OR e.ref_type IS NULL OR e.ref_type <> '{ref_type}' OR e.ref_id IS NULL OR e.ref_id <> {alias}.id "
+            f"OR e.\"on\" <> {alias}.{day})")
+
+
+#: What an institution is owed: its system account (``institution:<code>``), joined as ``owed``.
+_OWED = "JOIN institutions i ON i.id = {alias}.institution_id LEFT JOIN accounts owed ON owed.system_key = 'institution:' || i.code"
+
+SETTLEMENT_AMOUNTS = """
+SELECT s.id AS settlement_id, 'own + mutual aid + cash, none below zero' AS what, 'fen' AS unit,
+       s.amount_fen AS expected, s.own_fen + s.mutual_aid_fen + s.cash_fen AS found
+FROM settlements s
+WHERE {settlements} AND (s.own_fen + s.mutual_aid_fen + s.cash_fen <> s.amount_fen OR s.amount_fen <= 0
+                         OR s.own_fen < 0 OR s.mutual_aid_fen < 0 OR s.cash_fen < 0)
+"""
+
+SETTLEMENT_PARTS = """
+WITH chosen AS (SELECT s.id, s.patient_id, s.own_fen, s.mutual_aid_fen FROM settlements s WHERE {settlements}),
+paid AS (
+    SELECT c.id AS settlement_id,
+           SUM(CASE WHEN sp.payer_id = c.patient_id THEN sp.amount_fen ELSE 0 END) AS own,
+           SUM(CASE WHEN sp.payer_id <> c.patient_id THEN sp.amount_fen ELSE 0 END) AS aid
+    FROM chosen c JOIN settlement_parts sp ON sp.settlement_id = c.id GROUP BY c.id
+)
+SELECT c.id AS settlement_id, CAST(NULL AS BIGINT) AS part_id, 'parts from the patient''s accounts = own_fen' AS what, 'fen' AS unit,
+       c.own_fen AS expected, COALESCE(p.own, 0) AS found
+FROM chosen c LEFT JOIN paid p ON p.settlement_id = c.id WHERE c.own_fen <> COALESCE(p.own, 0)
+UNION ALL
+SELECT c.id, CAST(NULL AS BIGINT), 'parts from payers'' accounts = mutual_aid_fen', 'fen', c.mutual_aid_fen, COALESCE(p.aid, 0)
+FROM chosen c LEFT JOIN paid p ON p.settlement_id = c.id WHERE c.mutual_aid_fen <> COALESCE(p.aid, 0)
+UNION ALL
+SELECT c.id, sp.id, 'paid from an account of its payer (person id), of its fund, above zero', 'id', sp.payer_id,
+       a.person_id
+FROM chosen c JOIN settlement_parts sp ON sp.settlement_id = c.id LEFT JOIN accounts a ON a.id = sp.account_id
+WHERE a.person_id IS NULL OR a.person_id <> sp.payer_id OR a.fund <> sp.fund OR sp.amount_fen <= 0
+"""
+
+SETTLEMENT_LEGS = """
+WITH chosen AS (
+    SELECT s.id, s.entry_id, s.own_fen + s.mutual_aid_fen AS paid, owed.id AS owed_id
+    FROM settlements s """ + _OWED.format(alias="s") + """ WHERE {settlements}
+),
+legs AS (
+    SELECT c.id AS settlement_id, sp.account_id, -sp.amount_fen AS expected, 0 AS found
+    FROM chosen c JOIN settlement_parts sp ON sp.settlement_id = c.id
+    UNION ALL
+    SELECT c.id, c.owed_id, c.paid, 0 FROM chosen c WHERE c.paid <> 0
+    UNION ALL
+    SELECT c.id, p.account_id, 0, p.amount_fen FROM chosen c JOIN postings p ON p.entry_id = c.entry_id
+)
+SELECT settlement_id, account_id, 'its entry''s posting on the account' AS what, 'fen' AS unit,
+       SUM(expected) AS expected, SUM(found) AS found
+FROM legs GROUP BY settlement_id, account_id HAVING SUM(expected) <> SUM(found)
+"""
+
+# -- refunds (HN-5) ------------------------------------------------------------------------------------
+
+REFUND_WITHIN_PAID = """
+WITH chosen AS (
+    SELECT sp.id, sp.settlement_id, sp.amount_fen, sp.refunded_fen
+    FROM settlement_parts sp JOIN settlements s ON s.id = sp.settlement_id WHERE {settlements}
+),
+back AS (
+    SELECT c.id AS part_id, SUM(rp.amount_fen) AS total
+    FROM chosen c JOIN refund_parts rp ON rp.settlement_part_id = c.id GROUP BY c.id
+)
+SELECT c.settlement_id, c.id AS part_id, 'refunded from the part, at most what it paid' AS what, 'fen' AS unit,
+       c.amount_fen AS expected, b.total AS found
+FROM chosen c JOIN back b ON b.part_id = c.id WHERE b.total > c.amount_fen
+UNION ALL
+SELECT c.settlement_id, c.id, 'refunded_fen of the part = its refund parts', 'fen', COALESCE(b.total, 0),
+       c.refunded_fen
+FROM chosen c LEFT JOIN back b ON b.part_id = c.id WHERE c.refunded_fen <> COALESCE(b.total, 0)
+"""
+
+REFUND_AMOUNTS = """
+WITH chosen AS (
+    SELECT r.id, r.settlement_id, r.amount_fen, r.cash_fen
+    FROM refunds r JOIN settlements s ON s.id = r.settlement_id WHERE {refunds}
+),
+back AS (
+    SELECT c.id AS refund_id, SUM(rp.amount_fen) AS total,
+           SUM(CASE WHEN sp.settlement_id = c.settlement_id THEN 0 ELSE 1 END) AS elsewhere
+    FROM chosen c JOIN refund_parts rp ON rp.refund_id = c.id
+    LEFT JOIN settlement_parts sp ON sp.id = rp.settlement_part_id GROUP BY c.id
+)
+SELECT c.settlement_id, c.id AS refund_id, 'refund parts + cash = amount, none below zero' AS what, 'fen' AS unit,
+       c.amount_fen AS expected, COALESCE(b.total, 0) + c.cash_fen AS found
+FROM chosen c LEFT JOIN back b ON b.refund_id = c.id
+WHERE COALESCE(b.total, 0) + c.cash_fen <> c.amount_fen OR c.amount_fen <= 0 OR c.cash_fen < 0
+UNION ALL
+SELECT c.settlement_id, c.id, 'refund parts of another settlement''s parts', 'count', 0, b.elsewhere
+FROM chosen c JOIN back b ON b.refund_id = c.id WHERE b.elsewhere > 0
+"""
+
+REFUND_TOTALS = """
+WITH chosen AS (
+    SELECT s.id, s.amount_fen, s.cash_fen, s.refunded_fen, s.cash_refunded_fen FROM settlements s WHERE {settlements}
+),
+back AS (
+    SELECT c.id AS settlement_id, SUM(r.amount_fen) AS amount, SUM(r.cash_fen) AS cash
+    FROM chosen c JOIN refunds r ON r.settlement_id = c.id GROUP BY c.id
+),
+t AS (
+    SELECT c.id, c.amount_fen, c.cash_fen, c.refunded_fen, c.cash_refunded_fen,
+           COALESCE(b.amount, 0) AS back_amount, COALESCE(b.cash, 0) AS back_cash
+    FROM chosen c LEFT JOIN back b ON b.settlement_id = c.id
+)
+SELECT id AS settlement_id, 'refunded_fen = its refunds' AS what, 'fen' AS unit, back_amount AS expected,
+       refunded_fen AS found FROM t WHERE refunded_fen <> back_amount
+UNION ALL
+SELECT id, 'its refunds, at most its amount', 'fen', amount_fen, back_amount FROM t WHERE back_amount > amount_fen
+UNION ALL
+SELECT id, 'cash_refunded_fen = cash of its refunds', 'fen', back_cash, cash_refunded_fen FROM t
+WHERE cash_refunded_fen <> back_cash
+UNION ALL
+SELECT id, 'cash refunded, at most the cash paid', 'fen', cash_fen, back_cash FROM t WHERE back_cash > cash_fen
+"""
+
+_STATUS = ("CASE WHEN s.refunded_fen = 0 THEN 'settled' WHEN s.refunded_fen = s.amount_fen THEN 'refunded' "
+           "ELSE 'partially_refunded' END")
+SETTLEMENT_STATUS = f"""
+SELECT s.id AS settlement_id, 'status, by what was refunded' AS what, 'text' AS unit, {_STATUS} AS expected,
+       s.status AS found
+FROM settlements s WHERE {{settlements}} AND s.status <> {_STATUS}
+"""
+
+REFUND_LEGS = """
+WITH chosen AS (
+    SELECT r.id, r.settlement_id, r.entry_id, owed.id AS owed_id
+    FROM refunds r JOIN settlements s ON s.id = r.settlement_id """ + _OWED.format(alias="s") + """
+    WHERE {refunds}
+),
+legs AS (
+    SELECT c.settlement_id, c.id AS refund_id, sp.account_id, rp.amount_fen AS expected, 0 AS found
+    FROM chosen c JOIN refund_parts rp ON rp.refund_id = c.id JOIN settlement_parts sp ON sp.id = rp.settlement_part_id
+    UNION ALL
+    SELECT c.settlement_id, c.id, c.owed_id, -rp.amount_fen, 0 FROM chosen c JOIN refund_parts rp ON rp.refund_id = c.id
+    UNION ALL
+    SELECT c.settlement_id, c.id, p.account_id, 0, p.amount_fen FROM chosen c JOIN postings p ON p.entry_id = c.entry_id
+)
+SELECT settlement_id, refund_id, account_id, 'its entry''s posting on the account' AS what, 'fen' AS unit,
+       SUM(expected) AS expected, SUM(found) AS found
+FROM legs GROUP BY settlement_id, refund_id, account_id HAVING SUM(expected) <> SUM(found)
+"""
+
+# -- transfers (HZ-1, HZ-2) and contributions (N-5) ------------------------------------------------------
+
+TRANSFER_LEGS = """
+WITH chosen AS (
+    SELECT t.id, t.entry_id, t.amount_fen, source.id AS source_id, target.id AS target_id
+    FROM transfers t
+    LEFT JOIN accounts source ON source.person_id = t.payer_id AND source.fund = 'prior_years'
+    LEFT JOIN accounts target ON target.person_id = t.beneficiary_id AND target.fund = 'prior_years'
+    WHERE {transfers}
+),
+legs AS (
+    SELECT id AS transfer_id, source_id AS account_id, -amount_fen AS expected, 0 AS found FROM chosen
+    UNION ALL
+    SELECT id, target_id, amount_fen, 0 FROM chosen
+    UNION ALL
+    SELECT c.id, p.account_id, 0, p.amount_fen FROM chosen c JOIN postings p ON p.entry_id = c.entry_id
+)
+SELECT transfer_id, account_id, 'its entry''s posting on the prior-years funds' AS what, 'fen' AS unit,
+       SUM(expected) AS expected, SUM(found) AS found
+FROM legs GROUP BY transfer_id, account_id HAVING SUM(expected) <> SUM(found)
+"""
+
+CONTRIBUTION_SIDES = """
+WITH chosen AS (SELECT c.id, c.entry_id, c.amount_fen, c.payer_id FROM contribution_payments c WHERE {contributions}),
+sides AS (
+    SELECT ch.id,
+           SUM(CASE WHEN a.person_id = ch.payer_id THEN p.amount_fen ELSE 0 END) AS payer,
+           SUM(CASE WHEN a.fund = 'resident_fund' THEN p.amount_fen ELSE 0 END) AS fund,
+           SUM(CASE WHEN a.person_id = ch.payer_id OR a.fund = 'resident_fund' THEN 0 ELSE 1 END) AS other
+    FROM chosen ch JOIN postings p ON p.entry_id = ch.entry_id JOIN accounts a ON a.id = p.account_id GROUP BY ch.id
+)
+SELECT ch.id AS contribution_id, 'its entry: out of the payer''s accounts' AS what, 'fen' AS unit,
+       -ch.amount_fen AS expected, COALESCE(x.payer, 0) AS found
+FROM chosen ch LEFT JOIN sides x ON x.id = ch.id WHERE COALESCE(x.payer, 0) <> -ch.amount_fen
+UNION ALL
+SELECT ch.id, 'its entry: into the resident fund', 'fen', ch.amount_fen, COALESCE(x.fund, 0)
+FROM chosen ch LEFT JOIN sides x ON x.id = ch.id WHERE COALESCE(x.fund, 0) <> ch.amount_fen
+UNION ALL
+SELECT ch.id, 'its entry: postings on other accounts', 'count', 0, x.other
+FROM chosen ch JOIN sides x ON x.id = ch.id WHERE x.other > 0
+"""
+
+# -- the national interface (NI-4, NI-5) ----------------------------------------------------------------
+
+NATIONAL_FUND = """
+WITH chosen AS (
+    SELECT n.id, n.fund_entry_id, n.fund_pay_fen, owed.id AS owed_id
+    FROM ni_settlements n """ + _OWED.format(alias="n") + """ WHERE {national}
+),
+sides AS (
+    SELECT c.id,
+           SUM(CASE WHEN p.account_id = c.owed_id THEN p.amount_fen ELSE 0 END) AS owed,
+           SUM(CASE WHEN a.fund = 'pooled_fund' THEN p.amount_fen ELSE 0 END) AS fund,
+           SUM(CASE WHEN p.account_id = c.owed_id OR a.fund = 'pooled_fund' THEN 0 ELSE 1 END) AS other
+    FROM chosen c JOIN postings p ON p.entry_id = c.fund_entry_id JOIN accounts a ON a.id = p.account_id GROUP BY c.id
+)
+SELECT c.id AS ni_settlement_id, 'fund_pay_sumamt posted to what the institution is owed' AS what, 'fen' AS unit,
+       c.fund_pay_fen AS expected, COALESCE(x.owed, 0) AS found
+FROM chosen c LEFT JOIN sides x ON x.id = c.id WHERE COALESCE(x.owed, 0) <> c.fund_pay_fen
+UNION ALL
+SELECT c.id, 'fund_pay_sumamt posted out of the pooled fund', 'fen', -c.fund_pay_fen, COALESCE(x.fund, 0)
+FROM chosen c LEFT JOIN sides x ON x.id = c.id WHERE COALESCE(x.fund, 0) <> -c.fund_pay_fen
+UNION ALL
+SELECT c.id, 'its entry: postings on other accounts', 'count', 0, x.other
+FROM chosen c JOIN sides x ON x.id = c.id WHERE x.other > 0
+"""
+
+NATIONAL_CORE = """
+SELECT n.id AS ni_settlement_id, s.id AS settlement_id, CAST(NULL AS BIGINT) AS refund_id, 'acct_pay = own + mutual aid' AS what,
+       'fen' AS unit, s.own_fen + s.mutual_aid_fen AS expected, n.acct_pay_fen AS found
+FROM ni_settlements n JOIN settlements s ON s.id = n.core_settlement_id
+WHERE {national} AND n.kind = 'settlement' AND n.acct_pay_fen <> s.own_fen + s.mutual_aid_fen
+UNION ALL
+SELECT n.id, s.id, CAST(NULL AS BIGINT), 'acct_mulaid_pay = mutual aid', 'fen', s.mutual_aid_fen, n.acct_mulaid_fen
+FROM ni_settlements n JOIN settlements s ON s.id = n.core_settlement_id
+WHERE {national} AND n.kind = 'settlement' AND n.acct_mulaid_fen <> s.mutual_aid_fen
+UNION ALL
+SELECT n.id, s.id, CAST(NULL AS BIGINT), 'psn_part_amt = the amount settled', 'fen', s.amount_fen, n.psn_part_fen
+FROM ni_settlements n JOIN settlements s ON s.id = n.core_settlement_id
+WHERE {national} AND n.kind = 'settlement' AND n.psn_part_fen <> s.amount_fen
+UNION ALL
+SELECT n.id, r.settlement_id, r.id, 'acct_pay = minus what went back to accounts', 'fen', r.cash_fen - r.amount_fen,
+       n.acct_pay_fen
+FROM ni_settlements n JOIN refunds r ON r.id = n.core_refund_id
+WHERE {national} AND n.kind = 'cancellation' AND n.acct_pay_fen <> r.cash_fen - r.amount_fen
+UNION ALL
+SELECT n.id, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), 'acct_pay without a core settlement or refund', 'fen', 0, n.acct_pay_fen
+FROM ni_settlements n
+WHERE {national} AND n.acct_pay_fen <> 0
+  AND ((n.kind = 'settlement' AND n.core_settlement_id IS NULL) OR (n.kind = 'cancellation' AND n.core_refund_id IS NULL))
+"""
+
+# -- per institution and day (NI-6) ----------------------------------------------------------------------
+
+#: The entry kinds that post to what an institution is owed: account payments, and the pooled fund's share.
+ACCOUNT_KINDS, FUND_KINDS = ("settlement", "refund"), ("pooled_fund", "pooled_fund_back")
+_IN = "IN ({})".format
+
+INSTITUTION_DAYS = f"""
+WITH owed AS (
+    SELECT i.id AS institution_id, a.id AS account_id
+    FROM institutions i JOIN accounts a ON a.system_key = 'institution:' || i.code
+    WHERE {{days_institution}}
+),
+books AS (
+    SELECT s.institution_id, s.settled_on AS day, s.own_fen + s.mutual_aid_fen AS acct, 0 AS fund,
+           CASE WHEN s.own_fen + s.mutual_aid_fen <> 0 THEN 1 ELSE 0 END AS settled, 0 AS refunded
+    FROM settlements s WHERE {{days_settled}}
+    UNION ALL
+    SELECT s.institution_id, r."on", r.cash_fen - r.amount_fen, 0, 0, CASE WHEN r.amount_fen <> r.cash_fen THEN 1 ELSE 0 END
+    FROM refunds r JOIN settlements s ON s.id = r.settlement_id WHERE {{days_refunded}}
+    UNION ALL
+    SELECT n.institution_id, n.setl_on, 0, n.fund_pay_fen, 0, 0 FROM ni_settlements n
+    WHERE {{days_national}} AND n.fund_pay_fen <> 0
+),
+posted AS (
+    SELECT o.institution_id, e."on" AS day,
+           SUM(CASE WHEN e.kind {_IN(", ".join(f"'{k}'" for k in ACCOUNT_KINDS))} THEN p.amount_fen ELSE 0 END) AS acct,
+           SUM(CASE WHEN e.kind {_IN(", ".join(f"'{k}'" for k in FUND_KINDS))} THEN p.amount_fen ELSE 0 END) AS fund,
+           SUM(CASE WHEN e.kind = 'settlement' THEN 1 ELSE 0 END) AS settled,
+           SUM(CASE WHEN e.kind = 'refund' THEN 1 ELSE 0 END) AS refunded,
+           SUM(CASE WHEN e.kind {_IN(", ".join(f"'{k}'" for k in ACCOUNT_KINDS + FUND_KINDS))} THEN 0
+                    ELSE p.amount_fen END) AS other
+    FROM owed o JOIN postings p ON p.account_id = o.account_id JOIN ledger_entries e ON e.id = p.entry_id
+    WHERE {{days_posted}}
+    GROUP BY o.institution_id, e."on"
+),
+sides AS (
+    SELECT institution_id, day, acct AS b_acct, fund AS b_fund, settled AS b_settled, refunded AS b_refunded,
+           0 AS l_acct, 0 AS l_fund, 0 AS l_settled, 0 AS l_refunded, 0 AS l_other FROM books
+    UNION ALL
+    SELECT institution_id, day, 0, 0, 0, 0, acct, fund, settled, refunded, other FROM posted
+)
+SELECT x.institution_id, i.code AS institution, x.day, owed.id AS account_id,
+       SUM(b_acct) AS b_acct, SUM(b_fund) AS b_fund, SUM(b_settled) AS b_settled, SUM(b_refunded) AS b_refunded,
+       SUM(l_acct) AS l_acct, SUM(l_fund) AS l_fund, SUM(l_settled) AS l_settled, SUM(l_refunded) AS l_refunded,
+       SUM(l_other) AS l_other, COUNT(*) OVER () AS differences
+FROM sides x JOIN institutions i ON i.id = x.institution_id
+LEFT JOIN accounts owed ON owed.system_key = 'institution:' || i.code
+GROUP BY x.institution_id, i.code, x.day, owed.id
+HAVING SUM(b_acct) <> SUM(l_acct) OR SUM(b_fund) <> SUM(l_fund) OR SUM(b_settled) <> SUM(l_settled)
+    OR SUM(b_refunded) <> SUM(l_refunded) OR SUM(l_other) <> 0
+ORDER BY x.day, i.code
+LIMIT :limit
+"""
+
+#: The rows of one institution's day whose postings to what it is owed are not what they say.
+DAY_SETTLEMENTS = """
+SELECT s.id FROM settlements s
+LEFT JOIN ledger_entries e ON e.id = s.entry_id AND e."on" = :day
+LEFT JOIN postings p ON p.entry_id = e.id AND p.account_id = :account_id
+WHERE s.institution_id = :institution_id AND s.settled_on = :day
+  AND s.own_fen + s.mutual_aid_fen <> COALESCE(p.amount_fen, 0)
+ORDER BY s.id LIMIT :limit
+"""
+DAY_REFUNDS = """
+SELECT r.id FROM refunds r JOIN settlements s ON s.id = r.settlement_id
+LEFT JOIN ledger_entries e ON e.id = r.entry_id AND e."on" = :day
+LEFT JOIN postings p ON p.entry_id = e.id AND p.account_id = :account_id
+WHERE s.institution_id = :institution_id AND r."on" = :day AND r.cash_fen - r.amount_fen <> COALESCE(p.amount_fen, 0)
+ORDER BY r.id LIMIT :limit
+"""
+DAY_NATIONAL = """
+SELECT n.id FROM ni_settlements n
+LEFT JOIN ledger_entries e ON e.id = n.fund_entry_id AND e."on" = :day
+LEFT JOIN postings p ON p.entry_id = e.id AND p.account_id = :account_id
+WHERE n.institution_id = :institution_id AND n.setl_on = :day AND n.fund_pay_fen <> COALESCE(p.amount_fen, 0)
+ORDER BY n.id LIMIT :limit
+"""
+#: Entries of the day on the institution's account that no row of that institution and day owns.
+DAY_ENTRIES = """
+SELECT DISTINCT e.id FROM postings p JOIN ledger_entries e ON e.id = p.entry_id
+WHERE p.account_id = :account_id AND e."on" = :day
+  AND NOT EXISTS (SELECT 1 FROM settlements s WHERE e.kind = 'settlement' AND s.id = e.ref_id AND s.entry_id = e.id
+                  AND s.institution_id = :institution_id AND s.settled_on = :day)
+  AND NOT EXISTS (SELECT 1 FROM refunds r JOIN settlements s ON s.id = r.settlement_id
+                  WHERE e.kind = 'refund' AND r.id = e.ref_id AND r.entry_id = e.id AND r."on" = :day
+                  AND s.institution_id = :institution_id)
+  AND NOT EXISTS (SELECT 1 FROM ni_settlements n WHERE e.kind IN ('pooled_fund', 'pooled_fund_back')
+                  AND n.id = e.ref_id AND n.fund_entry_id = e.id AND n.setl_on = :day
+                  AND n.institution_id = :institution_id)
+ORDER BY e.id LIMIT :limit
+"""
+
+
+def _institution_days(session: Session, scope: _Scope) -> tuple[int, list[Difference]]:
+    """NI-6: the institution's days by the settlement tables against the postings to its account, then for each day
+    that differs the rows that do not match."""
+    sql = INSTITUTION_DAYS.format(
+        days_institution=scope.days(None, "i.id"), days_settled=scope.days("s.settled_on", "s.institution_id"),
+        days_refunded=scope.days('r."on"', "s.institution_id"), days_national=scope.days("n.setl_on", "n.institution_id"),
+        days_posted=scope.days('e."on"', "o.institution_id"))
+    rows = session.execute(_statement(sql), scope.params).mappings().all()
+    found = []
+    for row in rows:
+        day = row["day"] if isinstance(row["day"], date) else date.fromisoformat(str(row["day"]))
+        params = {"day": day, "institution_id": row["institution_id"], "account_id": row["account_id"],
+                  "limit": scope.limit}
+        involved: dict[str, Any] = {"institution": row["institution"], "day": day.isoformat()}
+        for name, query in (("settlement_ids", DAY_SETTLEMENTS), ("refund_ids", DAY_REFUNDS),
+                            ("ni_settlement_ids", DAY_NATIONAL), ("entry_ids", DAY_ENTRIES)):
+            ids = list(session.execute(_statement(query), params).scalars())
+            if ids:
+                involved[name] = ids
+        figures = ("acct", "fund", "settled", "refunded")
+        names = {"acct": "acct_pay_fen", "fund": "fund_pay_fen", "settled": "settlements", "refunded": "refunds"}
+        expected = {names[f]: _value(row[f"b_{f}"]) for f in figures}
+        posted = {names[f]: _value(row[f"l_{f}"]) for f in figures}
+        if row["l_other"]:
+            expected["other_fen"], posted["other_fen"] = 0, _value(row["l_other"])
+        found.append(Difference(rows=involved, what="settlement tables against postings to what it is owed",
+                                unit="figures", expected=expected, found=posted))
+    return (int(rows[0]["differences"]) if rows else 0), found
+
+
+# -- the checks, in the order they are reported ------------------------------------------------------------
+
+CHECKS: tuple[_Spec, ...] = (
+    _Spec("settlement.amounts", "结算金额构成", "own + mutual aid + cash = the amount", ("N-10",),
+          _queries((SETTLEMENT_AMOUNTS, ("settlement_id",)))),
+    _Spec("settlement.parts", "结算支付明细", "the parts add up to own and mutual aid, each from its payer's account",
+          ("N-10", "N-3"), _queries((SETTLEMENT_PARTS, ("settlement_id", "part_id")))),
+    _Spec("settlement.entry", "结算分录", "the settlement's entry moves exactly its parts", ("N-10", "N-3"),
+          _queries((SETTLEMENT_LEGS, ("settlement_id", "account_id")),
+                   (_entry_head("settlements", "s", "settlement_id", "entry_id", "'settlement'", "settlement", "settled_on",
+                                "{settlements}"), ("settlement_id",)))),
+    _Spec("refund.within_paid", "退回不超过已付", "refunds of a part add up, never beyond what it paid", ("HN-5",),
+          _queries((REFUND_WITHIN_PAID, ("settlement_id", "part_id")))),
+    _Spec("refund.amounts", "退费金额构成", "each refund is its parts plus cash", ("HN-5",),
+          _queries((REFUND_AMOUNTS, ("settlement_id", "refund_id")))),
+    _Spec("refund.totals", "结算退费合计", "a settlement's refunds add up, at most what was paid; its status follows",
+          ("HN-5",), _queries((REFUND_TOTALS, ("settlement_id",)), (SETTLEMENT_STATUS, ("settlement_id",)))),
+    _Spec("refund.entry", "退费分录", "the refund's entry gives each part back to the account that paid it",
+          ("HN-5",),
+          _queries((REFUND_LEGS, ("settlement_id", "refund_id", "account_id")),
+                   (_entry_head("refunds", "r", "refund_id", "entry_id", "'refund'", "refund", '"on"', "{refunds}",
+                                joins="JOIN settlements s ON s.id = r.settlement_id"), ("refund_id",)))),
+    _Spec("transfer.entry", "历年账户转移分录", "the transfer's entry moves prior-years funds to the relative",
+          ("HZ-1", "HZ-2"),
+          _queries((TRANSFER_LEGS, ("transfer_id", "account_id")),
+                   (_entry_head("transfers", "t", "transfer_id", "entry_id", "'transfer'", "transfer", '"on"', "{transfers}"),
+                    ("transfer_id",))), of_institutions=False),
+    _Spec("contribution.entry", "代缴居民医保分录", "the contribution's entry pays the resident fund from the payer",
+          ("N-5",),
+          _queries((CONTRIBUTION_SIDES, ("contribution_id",)),
+                   (_entry_head("contribution_payments", "c", "contribution_id", "entry_id", "'resident_contribution'",
+                                "contribution", '"on"', "{contributions}"),
+                    ("contribution_id",))), of_institutions=False),
+    _Spec("national.fund_entry", "统筹基金支付分录", "the pooled fund's share is posted to the institution",
+          ("NI-4", "NI-5"),
+          _queries((NATIONAL_FUND, ("ni_settlement_id",)),
+                   (_entry_head("ni_settlements", "n", "ni_settlement_id", "fund_entry_id",
+                                "CASE WHEN n.kind = 'settlement' THEN 'pooled_fund' ELSE 'pooled_fund_back' END",
+                                "ni_settlement", "setl_on", "{national}"), ("ni_settlement_id",)))),
+    _Spec("national.core", "接口结算与核心结算一致", "acct_pay and acct_mulaid_pay are the core settlement's",
+          ("NI-4", "NI-5"), _queries((NATIONAL_CORE, ("ni_settlement_id", "settlement_id", "refund_id")))),
+    _Spec("institution.day", "机构日对账", "per institution and day: settlement tables against the ledger",
+          ("NI-6",), _institution_days),
+)
