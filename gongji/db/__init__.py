@@ -4,6 +4,11 @@ Services take a ``session`` and only ``flush()``. :meth:`Database.run` opens the
 the service, commits, and on a transient conflict (serialization failure, deadlock, a race on a
 unique key such as an idempotency key, SQLite's busy lock) runs the whole function again, so that
 no side effect may live inside a transaction function but the database writes themselves.
+
+A side effect that must follow the change (a metric, a wake-up of a worker, a message to another system that is
+not in the database's outbox) is registered with :func:`on_commit`: it runs once, after the commit of the attempt
+that committed, and never for an attempt that was rolled back. CockroachDB and YugabyteDB report their
+"restart transaction" conflicts with SQLSTATE 40001 as PostgreSQL does, so the same retry covers them.
 """
 
 from __future__ import annotations
@@ -26,8 +31,38 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DEFAULT_URL = "sqlite:///gongji.sqlite3"
-#: PostgreSQL SQLSTATEs after which a transaction is retried as a whole.
+#: PostgreSQL SQLSTATEs after which a transaction is retried as a whole: serialization failure (also CockroachDB's
+#: and YugabyteDB's retry errors), deadlock detected, unique violation (two first uses of the same key).
 RETRYABLE_SQLSTATES = {"40001", "40P01", "23505"}
+#: Attempts :meth:`Database.run` makes unless told otherwise, and its backoff between them: a random wait (full
+#: jitter) below ``min(RETRY_CAP_S, RETRY_BASE_S * 2 ** attempt)``; at most about 0.7 s over all eight attempts.
+ATTEMPTS = 8
+RETRY_BASE_S = 0.005
+RETRY_CAP_S = 0.2
+_ON_COMMIT = "gongji_on_commit"
+
+
+def retry_delay_s(attempt: int) -> float:
+    """How long to wait after failed attempt ``attempt`` (from 1): random, so that colliding transactions part."""
+    return min(RETRY_CAP_S, RETRY_BASE_S * 2**attempt) * random.random()
+
+
+def on_commit(session: Session, fn: Callable[[], object]) -> None:
+    """Call ``fn()`` after this transaction commits (in the order registered); never if it rolls back.
+
+    For side effects that a retried or rolled-back transaction must not repeat or leave behind. Only transactions
+    opened by :class:`Database` run them. A failing ``fn`` is logged and the others still run: the change it follows
+    is committed and stays so.
+    """
+    session.info.setdefault(_ON_COMMIT, []).append(fn)
+
+
+def _run_after_commit(session: Session) -> None:
+    for fn in session.info.pop(_ON_COMMIT, []):
+        try:
+            fn()
+        except Exception:
+            log.exception("an after-commit action failed (the transaction itself is committed)")
 
 
 def normalize_url(url: str) -> str:
@@ -109,9 +144,17 @@ class Database:
                 except BaseException:
                     session.rollback()
                     raise
+                _run_after_commit(session)
 
-    def run(self, fn: Callable[[Session], T], *, write: bool = True, attempts: int = 8) -> T:
-        """Run ``fn(session)`` in one transaction and commit; retry the whole of it on transient conflicts."""
+    def run(self, fn: Callable[[Session], T], *, write: bool = True, attempts: int = ATTEMPTS) -> T:
+        """Run ``fn(session)`` in one transaction and commit; retry the whole of it on transient conflicts.
+
+        Each attempt is a new transaction on a freshly checked-out connection, after a jittered backoff
+        (:func:`retry_delay_s`); after ``attempts`` the last conflict is raised. Any other error is raised at once.
+        A conflict reported by the COMMIT itself (40001 on SERIALIZABLE, CockroachDB's usual place for it) is retried
+        too: the server has rolled the transaction back. Only a connection lost during the COMMIT is not, since
+        whether it committed is then unknown.
+        """
         for attempt in range(1, attempts + 1):
             try:
                 with self.session(write=write) as session:
@@ -119,8 +162,9 @@ class Database:
             except DBAPIError as exc:
                 if attempt == attempts or not _is_retryable(exc):
                     raise
-                log.info("transaction conflict (%s), attempt %d of %d", type(exc.orig).__name__, attempt, attempts)
-                time.sleep(min(0.2, 0.005 * 2**attempt) * random.random())
+                log.info("transaction conflict (%s, SQLSTATE %s), attempt %d of %d", type(exc.orig).__name__,
+                         getattr(exc.orig, "sqlstate", None), attempt, attempts)
+                time.sleep(retry_delay_s(attempt))
         raise AssertionError("unreachable")
 
     def read(self, fn: Callable[[Session], T]) -> T:

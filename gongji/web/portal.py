@@ -445,7 +445,10 @@ async def bind(p: P) -> HTMLResponse:
             s, p.env, payer_id_number=me.id_number, beneficiary_id_number=relative.id_number,
             relationship=relationship, actor=who.actor(Channel.PORTAL), agreement_version=agreement_version,
             start_on=start_on, end_on=end_on, priority=priority, documents=documents)
-        if proof is not None and file_ref is not None:  # kept once the binding is sure to be made
+        # The proof is written before the commit, under a name drawn once outside the transaction: a retried
+        # transaction writes the same bytes to the same file, and a committed binding always has its file. A
+        # transaction that fails after this line leaves a file no binding refers to (harmless, never shown).
+        if proof is not None and file_ref is not None:
             path = upload_dir() / file_ref
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(proof[0])
