@@ -359,6 +359,58 @@ CATALOGUE: dict[str, ErrorSpec] = {
         "本地区（{region_name}）的家庭共济资金不能用于“{use_zh}”。",
         "In this region ({region_name}) mutual-aid money cannot pay for '{use_en}'.",
     ),
+    # ---- the medical insurance wallet (WAL-1..WAL-4) ------------------------------------------
+    "WALLET_NOT_OPEN": ErrorSpec(
+        409,
+        "{name} 尚未开通医保钱包，不能向其转账。请 {name} 本人先开通医保钱包，再进行转账。",
+        "{name} has no medical insurance wallet yet, so nothing can be sent to it. {name} opens the wallet first; "
+        "then send the transfer.",
+    ),
+    "WALLET_CLOSED": ErrorSpec(
+        409,
+        "{name} 的医保钱包已关闭，不能再转入。如需继续，请 {name} 到经办机构办理。",
+        "{name}'s medical insurance wallet is closed and takes no more money. {name} can ask insurance staff.",
+    ),
+    "WALLET_NOT_FOUND": ErrorSpec(
+        404,
+        "{name} 尚未开通医保钱包。本人可在网上服务大厅或经办窗口开通。",
+        "{name} has not opened a medical insurance wallet. It is opened by its holder online or at a counter.",
+    ),
+    "WALLET_DAILY_LIMIT": ErrorSpec(
+        409,
+        "{name} 今天（{on}）已向医保钱包转账 {count} 笔，每天最多 {limit} 笔。请于 {next_from} 后再转。",
+        "{name} has already sent {count} wallet transfers today ({on}); at most {limit} a day. "
+        "Send again from {next_from}.",
+    ),
+    "WALLET_AMOUNT_LIMIT": ErrorSpec(
+        409,
+        "每笔医保钱包转账最多 {limit:yuan} 元，本次为 {amount:yuan} 元。请减少金额，或分笔转账（每天最多 {count} 笔）。",
+        "A wallet transfer moves at most {limit:yuan} yuan; this one is {amount:yuan} yuan. Lower the amount, or "
+        "split it (at most {count} transfers a day).",
+    ),
+    "WALLET_QUIET_HOURS": ErrorSpec(
+        409,
+        "每天 {quiet_from} 至次日 {quiet_until}（北京时间）不能向医保钱包转账，现在是 {now}。请于 {next_from} 后再转。",
+        "No wallet transfer is sent from {quiet_from} to {quiet_until} the next morning (China Standard Time); "
+        "it is {now}. Send it from {next_from}.",
+    ),
+    "WALLET_TRANSFER_NOT_FOUND": ErrorSpec(
+        404,
+        "没有编号为 {transfer_id} 的医保钱包转账。请核对编号。",
+        "There is no wallet transfer with the number {transfer_id}. Check the number.",
+    ),
+    "WALLET_TRANSFER_NOT_PENDING": ErrorSpec(
+        409,
+        "医保钱包转账 {transfer_no} 已{state_zh}，不能再接收。可查询钱包余额和账户变动。",
+        "The wallet transfer {transfer_no} has already been {state_en}; it cannot be accepted again. "
+        "See the wallet's balance and account changes.",
+    ),
+    "WALLET_TRANSFER_EXPIRED": ErrorSpec(
+        409,
+        "医保钱包转账 {transfer_no} 须在 {due} 前接收，现已超时，款项将原路退回转出人。如需要，请对方重新转账。",
+        "The wallet transfer {transfer_no} had to be accepted before {due}; it was not, and the money goes back to "
+        "the sender. Ask the sender to send it again if needed.",
+    ),
     "NOT_RESIDENT_ENROLLEE": ErrorSpec(
         409,
         "{name} 参加的不是城乡居民医保，无需代缴居民医保个人缴费。",

@@ -86,6 +86,9 @@ class Fund(Labelled):
 
     CURRENT_YEAR = "current_year", "当年账户", "current-year funds"
     PRIOR_YEARS = "prior_years", "历年账户", "prior-years funds"
+    #: Not a part of the personal account: the medical insurance wallet (医保钱包, WAL-1) holds money relatives sent,
+    #: owned by its holder, who may be a resident enrollee. One ledger account with a kept balance, like the two above.
+    WALLET = "wallet", "医保钱包", "medical insurance wallet"
 
 
 class Use(Labelled):

@@ -24,6 +24,7 @@ ROUTERS = [
     "gongji.authorizations.endpoints",
     "gongji.settlement.endpoints",
     "gongji.transfers.endpoints",
+    "gongji.wallet.endpoints",
     "gongji.notifications.endpoints",
     "gongji.institutions.endpoints",
     "gongji.policy.endpoints",
@@ -51,6 +52,7 @@ TAGS = [
     {"name": "families", "description": "家庭共济网 · families (HN-1, HN-7)"},
     {"name": "settlements", "description": "结算与退费 · settlements and refunds (N-3, N-4, HN-4, HN-5, SZ-1)"},
     {"name": "transfers", "description": "历年账户划转与代缴 · transfers and contributions (HZ-1..4, N-5)"},
+    {"name": "wallet", "description": "医保钱包 · the medical insurance wallet (WAL-1..4, HN-9)"},
     {"name": "notifications", "description": "消息通知 · notifications (HZ-4, N-9)"},
     {"name": "administration", "description": "机构、经办人员与地区政策 · institutions, staff, region settings"},
     {"name": "national interface", "description": "国家医保平台接口 · the national platform's message interface "

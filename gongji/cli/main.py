@@ -1,7 +1,7 @@
 """The command line: ``gongji serve``, ``notify``, ``demo``, ``regions``, ``check``, ``errors``, ``db upgrade``, and
 the batch jobs ``credit-month``, ``year-end``, ``close-expired`` (:mod:`gongji.cli.batch`), and the audit trail's
 ``audit seal``, ``verify``, ``head``, ``show`` (:mod:`gongji.cli.audit`); ``reconcile`` and ``backup``
-(:mod:`gongji.cli.reconcile`).
+(:mod:`gongji.cli.reconcile`); the wallet's ``wallet-return`` (:mod:`gongji.cli.wallet`).
 
 The database is named by ``--database-url`` or ``GONGJI_DATABASE_URL`` (default: a SQLite file in
 the current folder). Each command that writes is one transaction. Exit status:
@@ -36,6 +36,7 @@ from gongji.cli.batch import register as register_batch_commands
 from gongji.cli.bench import register as register_bench_command
 from gongji.cli.reconcile import register as register_reconcile_commands
 from gongji.cli.verify import register as register_verify_command
+from gongji.cli.wallet import register as register_wallet_command
 from gongji.clock import FixedClock
 from gongji.db import Database, database_url
 from gongji.demo import story
@@ -65,6 +66,7 @@ register_bench_command(app)  # bench
 register_reconcile_commands(app)  # reconcile, backup
 register_audit_commands(app)  # audit seal, verify, head, show
 register_verify_command(app)  # verify
+register_wallet_command(app)  # wallet-return
 
 
 def stdout() -> Console:

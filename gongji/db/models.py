@@ -21,6 +21,7 @@ from gongji.notifications.models import Notification
 from gongji.people.models import Enrollment, Person
 from gongji.settlement.models import Refund, RefundPart, Settlement, SettlementPart
 from gongji.transfers.models import ContributionPayment, Transfer
+from gongji.wallet.models import Wallet, WalletTransfer
 
 __all__ = [
     "Account", "AuthSession", "Base", "BatchChunk", "BatchRun", "Binding", "BindingDocument", "ChainLink",
@@ -28,4 +29,5 @@ __all__ = [
     "Event", "Family", "FamilyMember", "IdempotencyRecord", "Institution", "InstitutionKey", "LedgerEntry", "LoginAttempt",
     "NiFeeDetail", "NiFundYear", "NiMessage", "NiSettlement", "NiSignIn", "NiVisit", "Notification", "Person", "PersonCredential", "Posting", "Refund", "RefundPart", "SeenNonce",
     "Settlement", "SettlementPart", "StaffMember", "StoredResponse", "Transfer",
+    "Wallet", "WalletTransfer",
 ]

@@ -37,6 +37,10 @@ INSTITUTION = "institution"
 POOLED_FUND = "pooled_fund"
 #: The resident insurance fund that receives contributions paid from personal accounts (N-5).
 RESIDENT_FUND = "resident_fund"
+#: Wallet transfers sent and not yet accepted or returned (WAL-1, WAL-4), one per payer's region: the money has left
+#: the payer's account and is not yet in the relative's wallet. A transfer's arrival (accept) and its return both
+#: draw on it, so it can later stand between two instances as the money in transit.
+WALLET_PENDING = "wallet_pending"
 
 
 @dataclass(frozen=True)
@@ -50,9 +54,10 @@ class UnbalancedEntry(AssertionError):
 
 
 def open_personal_accounts(session: Session, *, person_id: int, region_code: str, at: datetime) -> dict[Fund, int]:
-    """Open the current-year and prior-years funds of a person's account; return their ids."""
+    """Open the current-year and prior-years funds of a person's account; return their ids (a wallet is opened by
+    :func:`gongji.wallet.service.open_wallet`)."""
     ids = {}
-    for fund in Fund:
+    for fund in (Fund.CURRENT_YEAR, Fund.PRIOR_YEARS):
         account = Account(person_id=person_id, fund=fund.value, region_code=region_code, balance_fen=0,
                           created_at=at)
         session.add(account)

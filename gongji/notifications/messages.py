@@ -29,6 +29,7 @@ from gongji.people.models import Person
 from gongji.settlement.models import Settlement
 from gongji.terms import EndReason, Relationship, Use
 from gongji.transfers.models import ContributionPayment, Transfer
+from gongji.wallet.models import WalletTransfer
 
 LANGUAGES = ("zh", "en")
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -247,6 +248,39 @@ def _settlement_refunded(w: _Words) -> MessageText:
     ))
 
 
+def _wallet(w: _Words, step: str) -> MessageText:
+    """WAL-1, WAL-4, N-9: a wallet transfer sent, accepted or returned, told to both sides."""
+    amount = w.yuan(w.facts.data["amount_fen"])
+    if step == "sent":
+        title = ("医保钱包转账", "Wallet transfer sent")
+        if w.reader_is_payer:
+            return w.text(title, (
+                f"您已从医保个人账户向{w.relative(w.beneficiary)} 的医保钱包转账 {amount}，待对方接收；"
+                f"次日6:00前未接收将退回您的账户。{CHECK_TIP[0]}",
+                f"you sent {amount} from your medical account to the wallet of {w.relative(w.beneficiary)}; "
+                f"if not accepted by 06:00 tomorrow it comes back to your account. {CHECK_TIP[1]}",
+            ))
+        return w.text(title, (
+            f"{w.payer} 向您的医保钱包转账 {amount}，请于次日6:00前接收，逾期将退回。",
+            f"{w.payer} sent {amount} to your medical insurance wallet; accept it before 06:00 tomorrow, "
+            f"or it goes back.",
+        ))
+    if step == "accepted":
+        title = ("医保钱包转账已接收", "Wallet transfer accepted")
+        if w.reader_is_payer:
+            return w.text(title, (f"{w.beneficiary} 已接收您转入其医保钱包的 {amount}。",
+                                  f"{w.beneficiary} accepted the {amount} you sent to their wallet."))
+        return w.text(title, (f"您已接收 {w.payer} 转入的 {amount}，可用于您本人的医疗费用。",
+                              f"you accepted {amount} from {w.payer}; it pays your own medical bills."))
+    title = ("医保钱包转账已退回", "Wallet transfer returned")
+    if w.reader_is_payer:
+        return w.text(title, (f"您向 {w.beneficiary} 医保钱包转账的 {amount} 未被接收，已退回您的医保个人账户。",
+                              f"the {amount} you sent to {w.beneficiary}'s wallet was not accepted and is back "
+                              f"in your medical account."))
+    return w.text(title, (f"{w.payer} 转入的 {amount} 未在时限内接收，已退回对方。",
+                          f"the {amount} from {w.payer} was not accepted in time and went back to them."))
+
+
 def _transfer_made(w: _Words) -> MessageText:
     amount = w.yuan(w.facts.data["amount_fen"])
     title = ("历年账户家庭共济划转", "Transfer of prior-years funds")
@@ -355,6 +389,9 @@ _COMPOSERS: dict[str, Callable[[_Words], MessageText]] = {
     "family.member_removed": _member_removed,
     "family.member_left": _member_left,
     "family.dissolved": _dissolved,
+    "wallet.transfer_sent": lambda w: _wallet(w, "sent"),
+    "wallet.transfer_accepted": lambda w: _wallet(w, "accepted"),
+    "wallet.transfer_returned": lambda w: _wallet(w, "returned"),
 }
 
 #: The kinds there are words for (a test checks that every notified kind is among them).
@@ -391,6 +428,8 @@ def load_facts(session: Session, notifications: Sequence[Notification]) -> list[
     contributions = _by_id(session, wanted.get("contribution", ()), ContributionPayment.id,
                            ContributionPayment.payer_id, ContributionPayment.beneficiary_id)
     families = _by_id(session, wanted.get("family", ()), Family.id, Family.householder_id, Family.name)
+    wallet_transfers = _by_id(session, wanted.get("wallet", ()), WalletTransfer.id, WalletTransfer.payer_id,
+                              WalletTransfer.beneficiary_id, WalletTransfer.relationship)
 
     drafts = []
     for n in notifications:
@@ -406,7 +445,8 @@ def load_facts(session: Session, notifications: Sequence[Notification]) -> list[
                          institution_name=institutions.get(row.institution_id))
             if area == "mutual_aid":
                 facts["payer_id"] = data.get("payer_id")
-        elif area == "transfer" and (row := transfers.get(subject_id)):
+        elif area in ("transfer", "wallet") and (
+                row := (transfers if area == "transfer" else wallet_transfers).get(subject_id)):
             facts = dict(payer_id=row.payer_id, beneficiary_id=row.beneficiary_id, relationship=row.relationship)
         elif area == "contribution" and (row := contributions.get(subject_id)):
             facts = dict(payer_id=row.payer_id, beneficiary_id=row.beneficiary_id)

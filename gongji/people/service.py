@@ -211,8 +211,8 @@ class Balances:
 
 def balances(session: Session, person_id: int) -> Balances | None:
     accounts = ledger.personal_accounts(session, person_id)
-    if not accounts:
-        return None
+    if Fund.CURRENT_YEAR not in accounts and Fund.PRIOR_YEARS not in accounts:
+        return None  # no personal account (a resident may still hold a wallet, WAL-1)
     return Balances(
         current_year_fen=accounts[Fund.CURRENT_YEAR].balance_fen if Fund.CURRENT_YEAR in accounts else 0,
         prior_years_fen=accounts[Fund.PRIOR_YEARS].balance_fen if Fund.PRIOR_YEARS in accounts else 0,
@@ -238,6 +238,10 @@ def credit(
     key = idempotency.check_key(idempotency_key)
     require_fen(amount_fen, field="amount_fen")
     fund_ = parse_enum(Fund, fund, field="fund")
+    if fund_ is Fund.WALLET:  # WAL-1: a wallet receives only what relatives send
+        raise GongjiError("INVALID_FIELD", field="fund", reason_zh="医保钱包只接收亲属转入，不能记入；可选：current_year、"
+                          "prior_years", reason_en="a wallet receives only what relatives send; one of: current_year, "
+                          "prior_years")
     if not isinstance(memo, str) or len(memo) > 200:
         raise GongjiError("INVALID_FIELD", field="memo", reason_zh="备注为最多200字的文字",
                           reason_en="a memo is text of at most 200 characters")

@@ -8,10 +8,19 @@ the schema those files are validated against at start-up.
 
 from __future__ import annotations
 
+from datetime import time
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from gongji.terms import DocumentKind, Fund, Relationship, Use
 
@@ -70,6 +79,16 @@ class OutpatientPooling(BaseModel):
 
 
 RegionPrefix = Annotated[str, Field(pattern=r"^(\*|\d{2}|\d{4}|\d{6})$")]
+
+
+#: A clock time of China Standard Time with no offset (a region's settings say "22:00"). Shown as ``HH:MM``: JSON
+#: Schema's ``time`` format would require an offset, which a setting meant in local time does not have.
+ClockTime = Annotated[
+    time,
+    PlainSerializer(lambda t: t.isoformat(timespec="minutes"), return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$",
+                    "examples": ["22:00"]}),
+]
 
 
 class RegionPolicy(BaseModel):
@@ -133,6 +152,14 @@ class RegionPolicy(BaseModel):
     outpatient_pooling_resident: OutpatientPooling | None = Field(
         None, description="NI-4: the pooled fund's outpatient share for residents (insutype 390); empty: none"
     )
+    wallet_transfers_per_day: int = Field(
+        3, ge=1, le=100, description="WAL-2: wallet transfers one payer may send a day (China Standard Time)")
+    wallet_transfer_max_fen: int = Field(
+        200_000, ge=1, le=100_000_000, description="WAL-2: the most one wallet transfer may move, in fen")
+    wallet_quiet_from: ClockTime = Field(
+        time(22, 0), description="WAL-3: from this time (China Standard Time) no wallet transfer is sent")
+    wallet_quiet_until: ClockTime = Field(
+        time(6, 0), description="WAL-3, WAL-4: until this time the next morning; then unaccepted transfers go back")
     agreement_title: str = "职工医保个人账户家庭共济授权协议"
     agreement_version: str = Field("1", min_length=1, max_length=40)
 
@@ -148,6 +175,15 @@ class RegionPolicy(BaseModel):
         if Use.RESIDENT_CONTRIBUTION in self.uses_for_relatives and self.resident_contribution_fen is None:
             raise ValueError("uses_for_relatives includes 'resident_contribution': set resident_contribution_fen, "
                              "the yearly amount in fen")
+        if Fund.WALLET in self.funds_for_relatives:
+            raise ValueError("funds_for_relatives: a wallet is its holder's own money and never pays for relatives "
+                             "(WAL-1); list 'current_year' and/or 'prior_years'")
+        if self.wallet_quiet_from.tzinfo is not None or self.wallet_quiet_until.tzinfo is not None:
+            raise ValueError("wallet_quiet_from / wallet_quiet_until are China Standard Time clock times, "
+                             "without an offset (e.g. 22:00:00)")
+        if self.wallet_quiet_from <= self.wallet_quiet_until:
+            raise ValueError("wallet_quiet_from is in the evening and wallet_quiet_until the next morning "
+                             "(e.g. 22:00:00 and 06:00:00): the quiet hours span midnight")
         if self.aid_model is AidModel.TRANSFER and Fund.PRIOR_YEARS not in self.funds_for_relatives:
             raise ValueError("aid_model 'transfer' moves prior-years funds: funds_for_relatives must include 'prior_years'")
         return self
@@ -159,6 +195,10 @@ class RegionPolicy(BaseModel):
     def outpatient_pooling(self, scheme: str) -> OutpatientPooling | None:
         """The outpatient pooling rule for ``employee`` or ``resident`` enrollees here (None: the fund pays none)."""
         return self.outpatient_pooling_employee if scheme == "employee" else self.outpatient_pooling_resident
+
+    def in_wallet_quiet_hours(self, clock_time: time) -> bool:
+        """WAL-3: is this China Standard Time clock time within the night when no wallet transfer is sent?"""
+        return clock_time >= self.wallet_quiet_from or clock_time < self.wallet_quiet_until
 
     def allows_relationship(self, relationship: Relationship) -> bool:
         return relationship in self.allowed_relationships

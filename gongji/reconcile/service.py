@@ -21,6 +21,9 @@ What each check compares (the rule it protects):
   and its status follows; the refund's entry gives each part back to the account that paid it.
 * ``transfer.entry`` (HZ-1, HZ-2) and ``contribution.entry`` (N-5): the entry moves the amount from the payer's
   prior-years funds to the relative's, or from the payer's accounts into the resident fund.
+* ``wallet.entries`` (WAL-1, WAL-4): a wallet transfer's send, accept and return entries move what its row says
+  (out of the payer's funds as split, through the pending account of his region, into the wallet or back), it has
+  the entries of its state, and each region's pending account holds exactly its transfers still waiting.
 * ``national.*`` (NI-4, NI-5): the pooled fund's share is posted from the pooled fund to what the institution is
   owed (and back on cancellation); ``acct_pay``, ``acct_mulaid_pay`` and ``psn_part_amt`` are those of the core
   settlement or refund.
@@ -131,7 +134,7 @@ class Report:
 @dataclass(frozen=True)
 class _Scope:
     """The filters, as SQL conditions on the usual aliases (``s`` settlements, ``r`` refunds, ``n`` ni_settlements,
-    ``t`` transfers, ``c`` contribution_payments), and their parameters."""
+    ``t`` transfers, ``c`` contribution_payments, ``w`` wallet_transfers), and their parameters."""
 
     on: date | None
     institution_id: int | None
@@ -163,6 +166,9 @@ class _Scope:
 
     def contributions(self) -> str:
         return self._where(('c."on" = :on', None))
+
+    def wallet_transfers(self) -> str:
+        return self._where(("w.sent_on = :on", None))
 
     def days(self, day: str | None, institution: str) -> str:
         """The days of :func:`_institution_days`: ``day`` and ``institution`` are the columns to filter."""
@@ -206,14 +212,15 @@ def _differences(session: Session, scope: _Scope, sql: str, ids: tuple[str, ...]
 
 
 def _queries(*queries: tuple[str, tuple[str, ...]]) -> Callable[[Session, _Scope], tuple[int, list[Difference]]]:
-    """A check made of queries: SQL text whose ``{settlements}``, ``{refunds}``, ``{national}``, ``{transfers}`` and
-    ``{contributions}`` are the scope's conditions (:class:`_Scope`), each with its id columns."""
+    """A check made of queries: SQL text whose ``{settlements}``, ``{refunds}``, ``{national}``, ``{transfers}``,
+    ``{contributions}`` and ``{wallet_transfers}`` are the scope's conditions (:class:`_Scope`), each with its id columns."""
 
     def run(session: Session, scope: _Scope) -> tuple[int, list[Difference]]:
         count, found = 0, []
         for sql, ids in queries:
             filled = sql.format(settlements=scope.settlements(), refunds=scope.refunds(), national=scope.national(),
-                                transfers=scope.transfers(), contributions=scope.contributions())
+                                transfers=scope.transfers(), contributions=scope.contributions(),
+                                wallet_transfers=scope.wallet_transfers())
             n, rows = _differences(session, scope, filled, ids)
             count += n
             found += rows
@@ -281,6 +288,9 @@ OWNED_ENTRIES = (
     ("resident_contribution", "contribution_payments", "entry_id"),
     ("pooled_fund", "ni_settlements", "fund_entry_id"),
     ("pooled_fund_back", "ni_settlements", "fund_entry_id"),
+    ("wallet_send", "wallet_transfers", "send_entry_id"),
+    ("wallet_accept", "wallet_transfers", "accept_entry_id"),
+    ("wallet_return", "wallet_transfers", "return_entry_id"),
 )
 
 _OWNED = " UNION ALL ".join(
@@ -510,6 +520,71 @@ SELECT transfer_id, account_id, 'its entry''s posting on the prior-years funds' 
 FROM legs GROUP BY transfer_id, account_id HAVING SUM(expected) <> SUM(found)
 """
 
+# -- wallet transfers (WAL-1, WAL-4) ----------------------------------------------------------------------
+
+#: Each step's entry moves what the row says: send (the payer's funds, as split, into the pending account of the
+#: payer's region), accept (pending into the wallet's account), return (pending back into the funds it came from).
+WALLET_LEGS = """
+WITH chosen AS (
+    SELECT w.id, w.amount_fen, w.current_year_fen, w.prior_years_fen, w.send_entry_id, w.accept_entry_id,
+           w.return_entry_id, cy.id AS cy_id, py.id AS py_id, pe.id AS pending_id, wa.account_id AS wallet_account_id
+    FROM wallet_transfers w
+    LEFT JOIN accounts cy ON cy.person_id = w.payer_id AND cy.fund = 'current_year'
+    LEFT JOIN accounts py ON py.person_id = w.payer_id AND py.fund = 'prior_years'
+    LEFT JOIN accounts pe ON pe.system_key = 'wallet_pending:' || w.region_code
+    LEFT JOIN wallets wa ON wa.id = w.wallet_id
+    WHERE {wallet_transfers}
+),
+legs AS (
+    SELECT id AS wallet_transfer_id, 'send' AS step, cy_id AS account_id, -current_year_fen AS expected, 0 AS found
+    FROM chosen WHERE send_entry_id IS NOT NULL
+    UNION ALL SELECT id, 'send', py_id, -prior_years_fen, 0 FROM chosen WHERE send_entry_id IS NOT NULL
+    UNION ALL SELECT id, 'send', pending_id, amount_fen, 0 FROM chosen WHERE send_entry_id IS NOT NULL
+    UNION ALL SELECT c.id, 'send', p.account_id, 0, p.amount_fen FROM chosen c JOIN postings p ON p.entry_id = c.send_entry_id
+    UNION ALL SELECT id, 'accept', pending_id, -amount_fen, 0 FROM chosen WHERE accept_entry_id IS NOT NULL
+    UNION ALL SELECT id, 'accept', wallet_account_id, amount_fen, 0 FROM chosen WHERE accept_entry_id IS NOT NULL
+    UNION ALL SELECT c.id, 'accept', p.account_id, 0, p.amount_fen
+    FROM chosen c JOIN postings p ON p.entry_id = c.accept_entry_id
+    UNION ALL SELECT id, 'return', pending_id, -amount_fen, 0 FROM chosen WHERE return_entry_id IS NOT NULL
+    UNION ALL SELECT id, 'return', cy_id, current_year_fen, 0 FROM chosen WHERE return_entry_id IS NOT NULL
+    UNION ALL SELECT id, 'return', py_id, prior_years_fen, 0 FROM chosen WHERE return_entry_id IS NOT NULL
+    UNION ALL SELECT c.id, 'return', p.account_id, 0, p.amount_fen
+    FROM chosen c JOIN postings p ON p.entry_id = c.return_entry_id
+)
+SELECT wallet_transfer_id, account_id, 'its ' || step || ' entry''s posting' AS what, 'fen' AS unit,
+       SUM(expected) AS expected, SUM(found) AS found
+FROM legs GROUP BY wallet_transfer_id, step, account_id HAVING SUM(expected) <> SUM(found)
+"""
+
+#: A transfer has the entries of its state: sent (send), accepted (send, accept), returned or refused (send, return).
+WALLET_STATES = """
+SELECT x.id AS wallet_transfer_id, 'its entries (send, accept, return) for its state' AS what, 'text' AS unit,
+       x.expected, x.found
+FROM (
+    SELECT w.id,
+           w.state || ': ' || CASE w.state WHEN 'sent' THEN 'send' WHEN 'accepted' THEN 'send accept'
+                                           WHEN 'returned' THEN 'send return' WHEN 'refused' THEN 'send return'
+                                           ELSE '?' END AS expected,
+           w.state || ': ' || TRIM(CASE WHEN w.send_entry_id IS NOT NULL THEN 'send' ELSE '' END
+                                   || CASE WHEN w.accept_entry_id IS NOT NULL THEN ' accept' ELSE '' END
+                                   || CASE WHEN w.return_entry_id IS NOT NULL THEN ' return' ELSE '' END) AS found
+    FROM wallet_transfers w WHERE {wallet_transfers}
+) x WHERE x.expected <> x.found
+"""
+
+#: Each region's pending account holds exactly the transfers of its payers still sent (the whole table, any day).
+WALLET_PENDING = """
+WITH owed AS (SELECT region_code, SUM(amount_fen) AS fen FROM wallet_transfers WHERE state = 'sent'
+              GROUP BY region_code),
+held AS (SELECT SUBSTR(a.system_key, 16) AS region_code, COALESCE(SUM(p.amount_fen), 0) AS fen
+         FROM accounts a LEFT JOIN postings p ON p.account_id = a.id WHERE a.fund = 'wallet_pending'
+         GROUP BY a.system_key)
+SELECT region_code, 'the pending account against the transfers still sent' AS what, 'fen' AS unit,
+       SUM(expected) AS expected, SUM(found) AS found
+FROM (SELECT region_code, fen AS expected, 0 AS found FROM owed UNION ALL SELECT region_code, 0, fen FROM held) x
+GROUP BY region_code HAVING SUM(expected) <> SUM(found)
+"""
+
 CONTRIBUTION_SIDES = """
 WITH chosen AS (SELECT c.id, c.entry_id, c.amount_fen, c.payer_id FROM contribution_payments c WHERE {contributions}),
 sides AS (
@@ -736,6 +811,12 @@ CHECKS: tuple[_Spec, ...] = (
                    (_entry_head("contribution_payments", "c", "contribution_id", "entry_id", "'resident_contribution'",
                                 "contribution", '"on"', "{contributions}"),
                     ("contribution_id",))), of_institutions=False),
+    _Spec("wallet.entries", "医保钱包转账分录", "each wallet transfer's entries move what it says, as its state says",
+          ("WAL-1", "WAL-4"),
+          _queries((WALLET_LEGS, ("wallet_transfer_id", "account_id")), (WALLET_STATES, ("wallet_transfer_id",)),
+                   (_entry_head("wallet_transfers", "w", "wallet_transfer_id", "send_entry_id", "'wallet_send'",
+                                "wallet_transfer", "sent_on", "{wallet_transfers}"), ("wallet_transfer_id",)),
+                   (WALLET_PENDING, ("region_code",))), of_institutions=False),
     _Spec("national.fund_entry", "统筹基金支付分录", "the pooled fund's share is posted to the institution",
           ("NI-4", "NI-5"),
           _queries((NATIONAL_FUND, ("ni_settlement_id",)),

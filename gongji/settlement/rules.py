@@ -1,7 +1,8 @@
 """Who pays what: pure rules over plain values (no session, no clock, no I/O).
 
-N-10: the patient's own account pays first, authorized payers pay only what remains, and what
-still remains is cash. Within one account current-year funds go before prior-years funds (D-1).
+N-10: the patient's own account pays first (then his own medical insurance wallet, WAL-1: see
+:data:`OWN_ORDER`), authorized payers pay only what remains, and what still remains is cash.
+Within one account current-year funds go before prior-years funds (D-1).
 Payers take turns by the patient's region's order: fixed priority (WL-1, D-2) or larger balance,
 then name by pinyin, then ID number (HN-4). Each payer pays only from the funds his region lets
 pay for relatives, and only down to his region's reserve line (SZ-1). Mutual aid spends personal
@@ -19,6 +20,11 @@ from gongji.terms import Fund, Scheme, Status, Use
 
 #: D-1: the order in which one account's funds are spent.
 FUND_ORDER = (Fund.CURRENT_YEAR, Fund.PRIOR_YEARS)
+#: What the patient's own money pays in: his personal account (D-1), then his wallet (WAL-1). The wallet's money is
+#: his own (relatives gave it to him), so it pays before any bound payer's account (N-10), but after his personal
+#: account: the wallet is what relatives meant for his care, his account is his own entitlement, and using the
+#: account first keeps the gift for when the account is spent. Only the patient's own wallet ever pays.
+OWN_ORDER = (*FUND_ORDER, Fund.WALLET)
 
 
 @dataclass(frozen=True)
@@ -44,7 +50,8 @@ class PayerCandidate:
 
     @property
     def total_fen(self) -> int:
-        return sum(f.balance_fen for f in self.funds)
+        """The payer's personal account (a wallet he may hold is his own money, never a payer's: WAL-1)."""
+        return sum(f.balance_fen for f in self.funds if f.fund in FUND_ORDER)
 
     @property
     def available_fen(self) -> int:
@@ -126,11 +133,11 @@ def order_payers(candidates: Sequence[PayerCandidate], order: PayerOrder) -> lis
 
 
 def _spend(remaining: int, limit: int, funds: Sequence[FundBalance], allowed: frozenset[Fund], payer_id: int,
-           binding_id: int | None) -> list[Part]:
+           binding_id: int | None, order: tuple[Fund, ...] = FUND_ORDER) -> list[Part]:
     parts = []
     budget = min(remaining, limit)
     by_fund = {f.fund: f for f in funds}
-    for fund in FUND_ORDER:
+    for fund in order:
         if budget == 0:
             break
         balance = by_fund.get(fund)
@@ -150,7 +157,8 @@ def allocate(*, amount_fen: int, patient_id: int, own_funds: Sequence[FundBalanc
         raise ValueError("amount_fen must be positive")
     parts: list[Part] = []
     remaining = amount_fen
-    own = _spend(remaining, remaining, own_funds, frozenset(FUND_ORDER), patient_id, None)
+    # N-10, WAL-1: own personal account (D-1), then own wallet (OWN_ORDER); a payer's funds never include a wallet
+    own = _spend(remaining, remaining, own_funds, frozenset(OWN_ORDER), patient_id, None, OWN_ORDER)
     own_fen = sum(p.amount_fen for p in own)
     parts.extend(own)
     remaining -= own_fen

@@ -173,11 +173,17 @@ def scene(request, tmp_path_factory):
         s, env, payer_id_number=hz_people["self"].id_number, beneficiary_id_number=hz_people["relative"].id_number,
         relationship="spouse", amount_fen=1_000, agreement_version=env.policy("330100").agreement_version,
         idempotency_key="t-1", actor=hz_people["self"].actor))
+    from gongji.wallet import service as wallets
+
+    world.run(lambda s, env: wallets.open_wallet(s, env, id_number=wife.id_number, actor=wife.actor))
+    wallet_transfer = world.run(lambda s, env: wallets.send(
+        s, env, payer_id_number=me.id_number, beneficiary_id_number=wife.id_number, relationship="spouse",
+        amount_fen=100, idempotency_key="w-1", actor=me.actor))
     notification_id = db.read(lambda s: s.query(Notification.id).filter(Notification.person_id == me.id)
                               .order_by(Notification.id).first()[0])
     ids = {"person_id": me.id, "binding_id": binding_id, "family_id": family_id,
            "settlement_id": settled.settlement_id, "refund_id": refund.refund_id, "transfer_id": transfer.id,
-           "notification_id": notification_id, "code": "H23010100001", "staff_id": "S2301",
+           "notification_id": notification_id, "wallet_transfer_id": wallet_transfer.id, "code": "H23010100001", "staff_id": "S2301",
            "region_code": "230100", "prefix": "2301"}
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Scene(world=world, client=client, ids=ids, harbin=harbin, hangzhou=hangzhou)
@@ -218,6 +224,9 @@ def body_for(method: str, path: str, scene: Scene, cast: Cast) -> dict[str, Any]
         "POST /v1/resident-contributions": {"payer_id_number": p["self"].id_number,
                                            "beneficiary_id_number": p["relative"].id_number, "year": 2025,
                                            "amount_fen": 40_000},
+        "POST /v1/wallets": {"id_number": p["self"].id_number},
+        "POST /v1/wallet-transfers": {"payer_id_number": p["self"].id_number, "beneficiary_id_number":
+                                      p["relative"].id_number, "relationship": "spouse", "amount_fen": 1},
         "POST /v1/institutions": {"code": "H23010100099", "name": "新医院", "kind": "hospital",
                                   "region_code": "230100"},
         "PUT /v1/institutions/{code}/active": {"active": True},

@@ -21,7 +21,7 @@ def test_clean_ledger_exits_0_with_every_check_listed(varied):
     result = gongji(varied.db)
     assert result.exit_code == 0, result.output
     for words in ("个人账户余额等于分录之和 · every personal balance equals its postings", "机构日对账", "NI-6",
-                  "HN-5", "对账无差异 · reconciliation clean: 18 checks"):
+                  "HN-5", "对账无差异 · reconciliation clean: 19 checks"):
         assert words in result.stdout, result.stdout
     assert gongji(varied.db, "--on", FIRST_DAY.isoformat(), "--institution", HOSPITAL).exit_code == 0
 

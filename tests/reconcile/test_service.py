@@ -30,7 +30,8 @@ from tests.reconcile.conftest import (
 CHECK_KEYS = [
     "ledger.conservation", "ledger.entries", "ledger.balances", "ledger.not_negative", "ledger.balance_after",
     "ledger.owned", "settlement.amounts", "settlement.parts", "settlement.entry", "refund.within_paid",
-    "refund.amounts", "refund.totals", "refund.entry", "transfer.entry", "contribution.entry", "national.fund_entry",
+    "refund.amounts", "refund.totals", "refund.entry", "transfer.entry", "contribution.entry", "wallet.entries",
+    "national.fund_entry",
     "national.core", "institution.day",
 ]
 

@@ -1,0 +1,313 @@
+"""The medical insurance wallet (医保钱包): open, send, accept, and the return of what was not accepted.
+
+WAL-1: an employee payer (N-1) sends personal-account money to a close relative's wallet, which the relative opened;
+the relative may be insured in another province. WAL-2: at most ``wallet_transfers_per_day`` transfers a payer sends
+a day, at most ``wallet_transfer_max_fen`` each. WAL-3: none during the quiet hours (22:00–06:00 CST). WAL-4: what
+the relative has not accepted goes back to the payer at 06:00 the next day (:func:`return_unaccepted`).
+
+A transfer is two steps joined by a system account, ``wallet_pending:<payer's region>``
+(:data:`gongji.ledger.service.WALLET_PENDING`):
+
+* **send** (entry ``wallet_send``): out of the payer's personal account (D-1: current-year funds first, then
+  prior-years, only the funds his region lets pay for relatives and only above its reserve line, SZ-1: the same
+  rules as any money paid for a relative) into the pending account;
+* **arrival**, either **accept** (``wallet_accept``: pending into the relative's wallet) or **return**
+  (``wallet_return``: pending back into the funds it came from).
+
+The arrival side reads only the transfer row and the pending account, never the payer's account, so that a later
+cross-province hub can drive it from a message carrying ``transfer_no`` (``<region>-<uuid>``, unique everywhere).
+Every step is one transaction of the caller's (services flush, never commit), with an event that concerns both
+sides (N-9).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gongji import idempotency
+from gongji.actors import Actor
+from gongji.authorizations import rules as binding_rules
+from gongji.authorizations.service import party
+from gongji.clock import CST
+from gongji.db import Database
+from gongji.env import Env
+from gongji.errors import GongjiError
+from gongji.events.service import record as record_event
+from gongji.ledger import service as ledger
+from gongji.ledger.models import Account
+from gongji.money import require_fen
+from gongji.people import service as people
+from gongji.settlement import rules as settlement_rules
+from gongji.terms import Fund, Relationship, parse_enum
+from gongji.wallet import rules
+from gongji.wallet.models import Wallet, WalletTransfer
+
+OPEN, CLOSED = "open", "closed"
+SENT, ACCEPTED, RETURNED, REFUSED = "sent", "accepted", "returned", "refused"
+STATES_ZH = {ACCEPTED: ("接收", "accepted"), RETURNED: ("退回转出人", "returned to the sender"),
+             REFUSED: ("被拒收并退回", "refused and returned")}
+#: The ledger entry kinds of a wallet transfer, each owned by its row (gongji.reconcile).
+SEND_ENTRY, ACCEPT_ENTRY, RETURN_ENTRY = "wallet_send", "wallet_accept", "wallet_return"
+#: Transfers returned per transaction by :func:`return_unaccepted`.
+RETURN_CHUNK = 500
+
+
+def new_transfer_no(region_code: str) -> str:
+    """A transfer's id, unique across instances: the payer's region and a random UUID (``230100-<32 hex>``)."""
+    return f"{region_code}-{uuid.uuid4().hex}"
+
+
+# -- open ------------------------------------------------------------------------------------------
+
+
+def wallet_of(session: Session, person_id: int) -> Wallet | None:
+    return session.execute(select(Wallet).where(Wallet.person_id == person_id)).scalar_one_or_none()
+
+
+def open_wallet(session: Session, env: Env, *, id_number: str, actor: Actor) -> tuple[Wallet, bool]:
+    """WAL-1: the holder (or staff for him) opens his wallet; any insured person, employee or resident.
+
+    Opening is idempotent: an open wallet is returned as it is (``False``: not newly opened); a closed one is
+    refused. Returns (wallet, newly opened).
+    """
+    person = people.find(session, id_number, lock=True)
+    if not (actor.is_person(person.id) or actor.is_staff):
+        raise GongjiError("ACTOR_NOT_ALLOWED", name=person.name, who_zh="钱包持有人", who_en="the wallet's holder")
+    holder = party(person)
+    binding_rules.check_enrolled(holder)
+    existing = wallet_of(session, person.id)
+    if existing is not None:
+        if existing.status == CLOSED:
+            raise GongjiError("WALLET_CLOSED", name=person.name)
+        return existing, False
+    now = env.now()
+    account = Account(person_id=person.id, fund=Fund.WALLET.value, region_code=holder.region_code, balance_fen=0,
+                      created_at=now)
+    session.add(account)
+    session.flush()
+    wallet = Wallet(person_id=person.id, account_id=account.id, region_code=holder.region_code, status=OPEN,
+                    opened_at=now, channel=actor.channel.value)
+    session.add(wallet)
+    session.flush()
+    record_event(session, env, kind="wallet.opened", actor=actor, subject_type="wallet", subject_id=wallet.id,
+                 concerns=[person.id], data={"region_code": holder.region_code})
+    return wallet, True
+
+
+# -- send ------------------------------------------------------------------------------------------
+
+
+def send(
+    session: Session,
+    env: Env,
+    *,
+    payer_id_number: str,
+    beneficiary_id_number: str,
+    relationship: str,
+    amount_fen: int,
+    idempotency_key: str,
+    actor: Actor,
+) -> WalletTransfer:
+    """WAL-1..WAL-3: send ``amount_fen`` from the payer's personal account towards a close relative's wallet.
+
+    The money waits on the pending account until the relative accepts it (:func:`accept`) or it goes back
+    (:func:`return_unaccepted`). A retry with the same idempotency key returns the first transfer.
+    """
+    key = idempotency.check_key(idempotency_key)
+    require_fen(amount_fen, field="amount_fen")
+    relationship_ = parse_enum(Relationship, relationship, field="relationship", error="UNKNOWN_RELATIONSHIP")
+    payer = people.find(session, payer_id_number)
+    beneficiary = people.find(session, beneficiary_id_number)
+    if not (actor.is_person(payer.id) or actor.is_staff):
+        raise GongjiError("ACTOR_NOT_ALLOWED", name=payer.name, who_zh="转出人", who_en="the sender")
+    scope = f"wallet_send:{payer.id}"
+    content = {"beneficiary": beneficiary.id_number, "relationship": relationship_.value, "amount_fen": amount_fen}
+    earlier = idempotency.find(session, scope=scope, key=key, content=content)
+    if earlier is not None:
+        return session.get(WalletTransfer, earlier.result_id)
+
+    payer_party, beneficiary_party = party(payer), party(beneficiary)
+    policy = env.policy(payer_party.region_code)
+    now, today = env.now(), env.today()
+    binding_rules.check_not_self(payer_party, beneficiary_party)
+    binding_rules.check_relationship_allowed(relationship_, policy)
+    binding_rules.check_relationship_plausible(relationship_, payer_party, beneficiary_party)
+    binding_rules.check_enrolled(payer_party)
+    binding_rules.check_payer_scheme(payer_party)  # N-1
+    binding_rules.check_payer_status(payer_party, policy)
+    binding_rules.check_enrolled(beneficiary_party)  # WAL-1: any insured relative, in any province
+    rules.check_amount(amount_fen, policy)  # WAL-2
+    rules.check_send_window(now, policy)  # WAL-3
+    wallet = wallet_of(session, beneficiary.id)
+    if wallet is None:
+        raise GongjiError("WALLET_NOT_OPEN", name=beneficiary.name)
+    if wallet.status != OPEN:
+        raise GongjiError("WALLET_CLOSED", name=beneficiary.name)
+
+    # The payer's accounts are locked before the day's transfers are counted: two sends of one payer queue here.
+    accounts = list(session.execute(
+        select(Account).where(Account.person_id == payer.id, Account.fund.in_([f.value for f in
+                                                                                  settlement_rules.FUND_ORDER]))
+    ).scalars())
+    balances = ledger.lock(session, [a.id for a in accounts])
+    sent_today = session.execute(select(func.count()).select_from(WalletTransfer).where(
+        WalletTransfer.payer_id == payer.id, WalletTransfer.sent_on == today)).scalar_one()
+    rules.check_daily_count(name=payer.name, sent_today=sent_today, today=today, policy=policy)  # WAL-2
+    candidate = settlement_rules.PayerCandidate(
+        payer_id=payer.id, binding_id=None, name=payer.name, name_sort_key=payer.name_sort_key,
+        id_number=payer.id_number, priority=None,
+        funds=tuple(settlement_rules.FundBalance(a.id, Fund(a.fund), balances[a.id]) for a in accounts),
+        reserve_line_fen=policy.reserve_line_fen, funds_for_relatives=frozenset(policy.funds_for_relatives),
+    )
+    if candidate.available_fen < amount_fen:
+        raise GongjiError("INSUFFICIENT_BALANCE", name=payer.name, available=candidate.available_fen,
+                          amount=amount_fen)
+    plan = settlement_rules.allocate(amount_fen=amount_fen, patient_id=beneficiary.id, own_funds=(),
+                                     payers=[candidate])
+    by_fund = {fund: sum(p.amount_fen for p in plan.parts if p.fund is fund) for fund in settlement_rules.FUND_ORDER}
+    pending = ledger.system_account(session, kind=ledger.WALLET_PENDING, key=payer_party.region_code,
+                                    region_code=payer_party.region_code, at=now)
+    row = WalletTransfer(
+        transfer_no=new_transfer_no(payer_party.region_code), payer_id=payer.id, beneficiary_id=beneficiary.id,
+        wallet_id=wallet.id, relationship=relationship_.value, amount_fen=amount_fen,
+        current_year_fen=by_fund[Fund.CURRENT_YEAR], prior_years_fen=by_fund[Fund.PRIOR_YEARS],
+        region_code=payer_party.region_code, state=SENT, sent_at=now, sent_on=today,
+        return_due_at=rules.return_due_at(today, policy), channel=actor.channel.value,
+        operator_kind=actor.kind.value, operator_id=actor.id,
+    )
+    session.add(row)
+    session.flush()
+    row.send_entry_id = ledger.post(
+        session, kind=SEND_ENTRY, at=now, on=today, ref_type="wallet_transfer", ref_id=row.id,
+        legs=[ledger.Leg(p.account_id, -p.amount_fen) for p in plan.parts] + [ledger.Leg(pending, amount_fen)])
+    idempotency.remember(session, scope=scope, key=key, content=content, result_type="wallet_transfer",
+                         result_id=row.id, at=now)
+    record_event(session, env, kind="wallet.transfer_sent", actor=actor, subject_type="wallet_transfer",
+                 subject_id=row.id, concerns=[payer.id, beneficiary.id],
+                 data={"transfer_no": row.transfer_no, "amount_fen": amount_fen,
+                       "relationship": relationship_.value, "return_due_at": row.return_due_at.isoformat()})
+    return row
+
+
+# -- the arrival: accept, or return ----------------------------------------------------------------
+
+
+def get_transfer(session: Session, transfer_id: int, *, lock: bool = False) -> WalletTransfer:
+    query = select(WalletTransfer).where(WalletTransfer.id == transfer_id)
+    if lock and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = session.execute(query).scalar_one_or_none()
+    if row is None:
+        raise GongjiError("WALLET_TRANSFER_NOT_FOUND", transfer_id=transfer_id)
+    if lock:
+        session.refresh(row)  # as it is under the lock
+    return row
+
+
+def accept(session: Session, env: Env, *, transfer_id: int, idempotency_key: str, actor: Actor) -> WalletTransfer:
+    """WAL-1, WAL-4: the relative takes the money into his wallet, before it is due to go back.
+
+    A retry with the same idempotency key returns the accepted transfer.
+    """
+    key = idempotency.check_key(idempotency_key)
+    if isinstance(transfer_id, bool) or not isinstance(transfer_id, int) or transfer_id <= 0:
+        raise GongjiError("INVALID_FIELD", field="transfer_id", reason_zh="须为正整数", reason_en="a positive integer")
+    row = get_transfer(session, transfer_id, lock=True)
+    beneficiary = people.get(session, row.beneficiary_id)
+    if not (actor.is_person(beneficiary.id) or actor.is_staff):
+        raise GongjiError("ACTOR_NOT_ALLOWED", name=beneficiary.name, who_zh="收款亲属",
+                          who_en="the receiving relative").about("person", beneficiary.id)
+    scope = f"wallet_accept:{beneficiary.id}"
+    content = {"transfer_id": transfer_id}
+    earlier = idempotency.find(session, scope=scope, key=key, content=content)
+    if earlier is not None:
+        return session.get(WalletTransfer, earlier.result_id)
+    now = env.now()
+    if row.state != SENT:
+        zh, en = STATES_ZH[row.state]
+        raise GongjiError("WALLET_TRANSFER_NOT_PENDING", transfer_no=row.transfer_no, state_zh=zh, state_en=en)
+    if now >= row.return_due_at:
+        raise GongjiError("WALLET_TRANSFER_EXPIRED", transfer_no=row.transfer_no,
+                          due=row.return_due_at.astimezone(CST).strftime("%Y-%m-%d %H:%M"))
+    wallet = session.get(Wallet, row.wallet_id)
+    if wallet.status != OPEN:
+        raise GongjiError("WALLET_CLOSED", name=beneficiary.name)
+    ledger.lock(session, [wallet.account_id])
+    pending = ledger.system_account(session, kind=ledger.WALLET_PENDING, key=row.region_code,
+                                    region_code=row.region_code, at=now)
+    row.accept_entry_id = ledger.post(
+        session, kind=ACCEPT_ENTRY, at=now, on=env.today(), ref_type="wallet_transfer", ref_id=row.id,
+        legs=[ledger.Leg(pending, -row.amount_fen), ledger.Leg(wallet.account_id, row.amount_fen)])
+    row.state, row.accepted_at = ACCEPTED, now
+    idempotency.remember(session, scope=scope, key=key, content=content, result_type="wallet_transfer",
+                         result_id=row.id, at=now)
+    record_event(session, env, kind="wallet.transfer_accepted", actor=actor, subject_type="wallet_transfer",
+                 subject_id=row.id, concerns=[row.payer_id, row.beneficiary_id],
+                 data={"transfer_no": row.transfer_no, "amount_fen": row.amount_fen})
+    session.flush()
+    return row
+
+
+def _return(session: Session, env: Env, row: WalletTransfer, *, actor: Actor) -> None:
+    """Give a sent transfer back to the funds it came from (WAL-4); the caller holds its row."""
+    now = env.now()
+    accounts = ledger.personal_accounts(session, row.payer_id)
+    pending = ledger.system_account(session, kind=ledger.WALLET_PENDING, key=row.region_code,
+                                    region_code=row.region_code, at=now)
+    legs = [ledger.Leg(pending, -row.amount_fen)]
+    for fund, amount in ((Fund.CURRENT_YEAR, row.current_year_fen), (Fund.PRIOR_YEARS, row.prior_years_fen)):
+        if amount:
+            legs.append(ledger.Leg(accounts[fund].id, amount))
+    ledger.lock(session, [leg.account_id for leg in legs[1:]])
+    row.return_entry_id = ledger.post(session, kind=RETURN_ENTRY, at=now, on=env.today(),
+                                      ref_type="wallet_transfer", ref_id=row.id, legs=legs)
+    row.state, row.returned_at = RETURNED, now
+    record_event(session, env, kind="wallet.transfer_returned", actor=actor, subject_type="wallet_transfer",
+                 subject_id=row.id, concerns=[row.payer_id, row.beneficiary_id],
+                 data={"transfer_no": row.transfer_no, "amount_fen": row.amount_fen,
+                       "current_year_fen": row.current_year_fen, "prior_years_fen": row.prior_years_fen})
+
+
+def _due_ids(session: Session, now: datetime, after_id: int, limit: int) -> list[int]:
+    return list(session.execute(
+        select(WalletTransfer.id).where(WalletTransfer.state == SENT, WalletTransfer.return_due_at <= now,
+                                        WalletTransfer.id > after_id)
+        .order_by(WalletTransfer.id).limit(limit)).scalars())
+
+
+def return_unaccepted(db: Database, env: Env, *, chunk_size: int = RETURN_CHUNK,
+                      progress: Callable[[int], None] | None = None) -> int:
+    """WAL-4, the scheduled job (``gongji wallet-return``, at 06:00 CST): return every transfer not accepted by its
+    ``return_due_at``; how many were returned by this run.
+
+    Safe to run twice or late: each transfer is taken under its row lock and returned only while it is still
+    ``sent``, so one run or a concurrent accept that got there first leaves nothing for the other; a run at 09:00
+    returns what fell due at 06:00. One transaction per chunk of transfers.
+    """
+    now = env.now()
+    actor = Actor.system("wallet-return")
+    returned, after_id = 0, 0
+    while True:
+        def chunk(s: Session, after_id=after_id) -> tuple[int, int | None]:
+            ids = _due_ids(s, now, after_id, chunk_size)
+            done = 0
+            for transfer_id in ids:
+                row = get_transfer(s, transfer_id, lock=True)
+                if row.state == SENT and row.return_due_at <= now:
+                    _return(s, env, row, actor=actor)
+                    done += 1
+            s.flush()
+            return done, (ids[-1] if len(ids) == chunk_size else None)
+
+        done, last = db.run(chunk)
+        returned += done
+        if progress is not None:
+            progress(done)
+        if last is None:
+            return returned
+        after_id = last
