@@ -121,6 +121,12 @@ _STORE_ANSWER = (update(_ANSWERS).where(_ANSWERS.c.scope == bindparam("claimed_s
                  .values(status_code=bindparam("status_code"), body=bindparam("body")))
 
 
+def staff_key(staff_id: str, key: str) -> str:
+    """A staff member's idempotency key as the core sees it: kept apart from the keys of the person or institution
+    the staff member acts for, who may happen to choose the same key."""
+    return "staff-" + hashlib.sha256(f"{staff_id}\x1f{key}".encode()).hexdigest()[:48]
+
+
 @dataclass
 class Call:
     request: Request
@@ -149,6 +155,12 @@ class Call:
     def _accept(self, principal: Principal) -> None:
         self.principal, self.signed = principal, None
         self.request.state.principal = principal
+
+    def core_key(self, owner: Role) -> str:
+        """The idempotency key handed to the core: the caller's own when he is the ``owner`` role (the person, the
+        institution), a staff member's kept apart from it (:func:`staff_key`)."""
+        key = self.idempotency_key or ""
+        return key if self.who.role is owner else staff_key(self.who.id, key)
 
     def forbid(self, action_zh: str, action_en: str) -> GongjiError:
         return GongjiError("FORBIDDEN", action_zh=action_zh, action_en=action_en)

@@ -40,7 +40,8 @@ def verify(
     from gongji.verify.run import Options, run
 
     if database not in ("postgresql", "sqlite"):
-        raise fail("--database: postgresql or sqlite", 2)
+        raise fail(f"未知的数据库 {database!r}，请用 postgresql 或 sqlite · unknown database {database!r}: use "
+                   f"--database postgresql or sqlite", 2)
     out = stdout()
     options = Options(database=database, clients=clients, seconds=seconds, kills=kills, db_restarts=db_restarts,
                       people=people, workers=workers, seed=seed, grace=grace, folder=folder, pg_bin=pg_bin)
@@ -48,7 +49,8 @@ def verify(
         try:
             summary = run(options, say=lambda line: out.print(Text(line)))
         except ClusterError as error:
-            raise fail(f"PostgreSQL 临时实例无法启动 · the throwaway PostgreSQL cluster failed: {error}") from None
+            raise fail(f"PostgreSQL 临时实例无法启动，请按下列信息处理，或改用 --database sqlite · the throwaway "
+                       f"PostgreSQL cluster failed; act on what it printed, or run --database sqlite: {error}") from None
     table = Table(title="操作 operations")
     for column in ("kind", "ok", "failed 拒绝", "unknown 未知"):
         table.add_column(column, justify="right" if column != "kind" else "left")

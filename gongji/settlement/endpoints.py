@@ -10,7 +10,6 @@ number: never a balance, and never why a bound payer did not pay (only how many 
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
@@ -237,14 +236,6 @@ def _settlement_for(call: Call, session: Session, settlement_id: int, *, refundi
     return settlement, institution
 
 
-def _core_key(call: Call) -> str:
-    """The key for the core: the institution's own; a staff member's kept apart from the institution's."""
-    key = call.idempotency_key or ""
-    if call.who.role is Role.INSTITUTION:
-        return key
-    return "staff-" + hashlib.sha256(f"{call.who.id}\x1f{key}".encode()).hexdigest()[:48]
-
-
 # -- quote and settle -----------------------------------------------------------------------------
 
 def _certificate(body: QuoteIn) -> settlements.Certificate | None:
@@ -277,7 +268,7 @@ def settle(body: SettlementIn, call: InstitutionSettling, idempotency_key: Idemp
         ) if a else None
         result = settlements.settle(
             s, call.env, institution_code=call.who.id, patient_id_number=body.patient_id_number,
-            amount_fen=body.amount_fen, use=body.use.value, idempotency_key=_core_key(call),
+            amount_fen=body.amount_fen, use=body.use.value, idempotency_key=call.core_key(Role.INSTITUTION),
             cert=_certificate(body), agent=agent, attestation=attestation)
         done[:] = [result]
         return _settlement_view(call, s, result, skipped=None if result.replayed else len(result.skipped))
@@ -307,7 +298,7 @@ def _refund(call: Call, settlement_id: int, body: RefundIn | CancelIn | None, *,
         _, institution = _settlement_for(call, s, settlement_id, refunding=True)
         reason = body.reason if body is not None else None
         common = dict(institution_code=institution.code, settlement_id=settlement_id,
-                      idempotency_key=_core_key(call), reason=reason, actor=call.who.actor())
+                      idempotency_key=call.core_key(Role.INSTITUTION), reason=reason, actor=call.who.actor())
         if cancel:
             result = settlements.cancel(s, call.env, **common)
         else:

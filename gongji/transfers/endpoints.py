@@ -6,7 +6,6 @@ way the money leaves the payer's own account only, and each side sees the other 
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date, datetime
 from typing import Annotated
 
@@ -29,14 +28,6 @@ router = APIRouter(prefix="/v1", tags=["transfers"])
 
 PersonOrStaff = Annotated[Call, Depends(allow(Role.PERSON, Role.STAFF, Role.ADMIN))]
 
-
-
-def _core_key(call: Call) -> str:
-    """The key handed to the core: the payer's own; a staff member's kept apart from the payer's."""
-    key = call.idempotency_key or ""
-    if call.who.role is Role.PERSON:
-        return key
-    return "staff-" + hashlib.sha256(f"{call.who.id}\x1f{key}".encode()).hexdigest()[:48]
 
 
 # -- transfers (HZ-1..HZ-4) -----------------------------------------------------------------------
@@ -85,7 +76,7 @@ def create_transfer(body: NewTransfer, call: PersonOrStaff, idempotency_key: Ide
         row = transfers.transfer(
             s, call.env, payer_id_number=payer.id_number, beneficiary_id_number=body.beneficiary_id_number,
             relationship=body.relationship.value, amount_fen=body.amount_fen,
-            agreement_version=body.agreement_version, idempotency_key=_core_key(call),
+            agreement_version=body.agreement_version, idempotency_key=call.core_key(Role.PERSON),
             actor=call.who.actor(call.channel(body.channel)))
         return transfer_view(call, s, row)
 
@@ -142,7 +133,7 @@ def pay_contribution(body: NewContribution, call: PersonOrStaff, idempotency_key
                                 action_en="spend another person's account")
         row: ContributionPayment = transfers.pay_resident_contribution(
             s, call.env, payer_id_number=payer.id_number, beneficiary_id_number=body.beneficiary_id_number,
-            year=body.year, amount_fen=body.amount_fen, idempotency_key=_core_key(call),
+            year=body.year, amount_fen=body.amount_fen, idempotency_key=call.core_key(Role.PERSON),
             actor=call.who.actor(call.channel(body.channel)))
         return ContributionView(
             contribution_id=row.id, payer=party_view(call, payer),

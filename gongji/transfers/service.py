@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,10 +19,44 @@ from gongji.ledger import service as ledger
 from gongji.ledger.models import Account
 from gongji.money import require_fen
 from gongji.people import service as people
+from gongji.people.models import Person
 from gongji.policy import AidModel
 from gongji.settlement import rules as settlement_rules
 from gongji.terms import Fund, Relationship, Scheme, Use, parse_enum
 from gongji.transfers.models import ContributionPayment, Transfer
+
+
+@dataclass(frozen=True)
+class Sending:
+    """A request to send money to a relative, read and checked alike for a transfer (HZ-1) and a wallet transfer
+    (WAL-1): the key, the relationship, both people, who may ask, and an earlier request with the same key."""
+
+    key: str
+    scope: str
+    content: dict  # what the key's fingerprint covers
+    relationship: Relationship
+    payer: Person
+    beneficiary: Person
+    earlier_id: int | None  # what an earlier request with the same key and content made
+
+
+def read_sending(session: Session, *, scope: str, payer_id_number: str, beneficiary_id_number: str,
+                 relationship: str, amount_fen: int, idempotency_key: str, actor: Actor, who_zh: str,
+                 who_en: str) -> Sending:
+    """Check the request's form and its sender (the payer himself, or staff), then look its key up in the payer's
+    ``scope``; the caller returns the earlier result when there is one."""
+    key = idempotency.check_key(idempotency_key)
+    require_fen(amount_fen, field="amount_fen")
+    relationship_ = parse_enum(Relationship, relationship, field="relationship", error="UNKNOWN_RELATIONSHIP")
+    payer = people.find(session, payer_id_number)
+    beneficiary = people.find(session, beneficiary_id_number)
+    if not (actor.is_person(payer.id) or actor.is_staff):
+        raise GongjiError("ACTOR_NOT_ALLOWED", name=payer.name, who_zh=who_zh, who_en=who_en)
+    scoped = f"{scope}:{payer.id}"
+    content = {"beneficiary": beneficiary.id_number, "relationship": relationship_.value, "amount_fen": amount_fen}
+    earlier = idempotency.find(session, scope=scoped, key=key, content=content)
+    return Sending(key, scoped, content, relationship_, payer, beneficiary,
+                   None if earlier is None else earlier.result_id)
 
 
 def transfer(
@@ -40,18 +76,14 @@ def transfer(
     HZ-2: not more than the payer's current prior-years balance. HZ-3: one payer to many relatives
     and many payers to one relative are both fine. HZ-4: the commitment is accepted first.
     """
-    key = idempotency.check_key(idempotency_key)
-    require_fen(amount_fen, field="amount_fen")
-    relationship_ = parse_enum(Relationship, relationship, field="relationship", error="UNKNOWN_RELATIONSHIP")
-    payer = people.find(session, payer_id_number)
-    beneficiary = people.find(session, beneficiary_id_number)
-    if not (actor.is_person(payer.id) or actor.is_staff):
-        raise GongjiError("ACTOR_NOT_ALLOWED", name=payer.name, who_zh="授权人", who_en="the payer")
-    scope = f"transfer:{payer.id}"
-    content = {"beneficiary": beneficiary.id_number, "relationship": relationship_.value, "amount_fen": amount_fen}
-    earlier = idempotency.find(session, scope=scope, key=key, content=content)
-    if earlier is not None:
-        return session.get(Transfer, earlier.result_id)
+    sending = read_sending(session, scope="transfer", payer_id_number=payer_id_number,
+                           beneficiary_id_number=beneficiary_id_number, relationship=relationship,
+                           amount_fen=amount_fen, idempotency_key=idempotency_key, actor=actor, who_zh="授权人",
+                           who_en="the payer")
+    if sending.earlier_id is not None:
+        return session.get(Transfer, sending.earlier_id)
+    key, scope, content = sending.key, sending.scope, sending.content
+    relationship_, payer, beneficiary = sending.relationship, sending.payer, sending.beneficiary
 
     payer_party, beneficiary_party = party(payer), party(beneficiary)
     policy = env.policy(payer_party.region_code)

@@ -11,6 +11,7 @@ that a client sees). The tests use both.
 from __future__ import annotations
 
 import json
+import random
 import secrets
 import tempfile
 import threading
@@ -184,8 +185,6 @@ class LossyLink:
     """Loses a share of requests before they arrive and of answers after the work is done, as a crash would."""
 
     def __init__(self, send: Callable[[Request, str], Outcome], *, loss: float, seed: int) -> None:
-        import random
-
         self.send, self.loss = send, loss
         self.rng = random.Random(seed)
         self.lock = threading.Lock()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -50,7 +50,6 @@ class Cast:
     admin_id: str = ADMIN_ID
     admin_password: str = ""
     baseline_fen: int = 0  # all personal balances when the run began
-    extra: dict = field(default_factory=dict)
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), ensure_ascii=False))

@@ -8,7 +8,6 @@ prior-years) is shown to the payer and staff only.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date, datetime
 from typing import Annotated
 
@@ -31,14 +30,6 @@ from gongji.wallet.models import Wallet, WalletTransfer
 router = APIRouter(prefix="/v1", tags=["wallet"])
 
 PersonOrStaff = Annotated[Call, Depends(allow(Role.PERSON, Role.STAFF, Role.ADMIN))]
-
-
-def _core_key(call: Call) -> str:
-    """The key handed to the core: the person's own; a staff member's kept apart from the person's."""
-    key = call.idempotency_key or ""
-    if call.who.role is Role.PERSON:
-        return key
-    return "staff-" + hashlib.sha256(f"{call.who.id}\x1f{key}".encode()).hexdigest()[:48]
 
 
 # -- wallets ---------------------------------------------------------------------------------------
@@ -151,7 +142,7 @@ def send_transfer(body: NewWalletTransfer, call: PersonOrStaff, idempotency_key:
                                 action_zh="动用他人的个人账户", action_en="spend another person's account")
         row = wallets.send(s, call.env, payer_id_number=payer.id_number,
                            beneficiary_id_number=body.beneficiary_id_number, relationship=body.relationship.value,
-                           amount_fen=body.amount_fen, idempotency_key=_core_key(call),
+                           amount_fen=body.amount_fen, idempotency_key=call.core_key(Role.PERSON),
                            actor=call.who.actor(call.channel(body.channel)))
         return transfer_view(call, s, row)
 
@@ -169,7 +160,7 @@ def accept_transfer(wallet_transfer_id: Id, call: PersonOrStaff, idempotency_key
                 raise call.forbid("接收他人的医保钱包转账", "accept another person's wallet transfer")
         else:
             call.require_region(people.get(s, row.beneficiary_id))
-        row = wallets.accept(s, call.env, transfer_id=row.id, idempotency_key=_core_key(call),
+        row = wallets.accept(s, call.env, transfer_id=row.id, idempotency_key=call.core_key(Role.PERSON),
                              actor=who.actor(call.channel(None)))
         return transfer_view(call, s, row)
 

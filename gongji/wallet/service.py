@@ -40,10 +40,10 @@ from gongji.errors import GongjiError
 from gongji.events.service import record as record_event
 from gongji.ledger import service as ledger
 from gongji.ledger.models import Account
-from gongji.money import require_fen
 from gongji.people import service as people
 from gongji.settlement import rules as settlement_rules
-from gongji.terms import Fund, Relationship, parse_enum
+from gongji.terms import Fund
+from gongji.transfers.service import read_sending
 from gongji.wallet import rules
 from gongji.wallet.models import Wallet, WalletTransfer
 
@@ -118,18 +118,14 @@ def send(
     The money waits on the pending account until the relative accepts it (:func:`accept`) or it goes back
     (:func:`return_unaccepted`). A retry with the same idempotency key returns the first transfer.
     """
-    key = idempotency.check_key(idempotency_key)
-    require_fen(amount_fen, field="amount_fen")
-    relationship_ = parse_enum(Relationship, relationship, field="relationship", error="UNKNOWN_RELATIONSHIP")
-    payer = people.find(session, payer_id_number)
-    beneficiary = people.find(session, beneficiary_id_number)
-    if not (actor.is_person(payer.id) or actor.is_staff):
-        raise GongjiError("ACTOR_NOT_ALLOWED", name=payer.name, who_zh="转出人", who_en="the sender")
-    scope = f"wallet_send:{payer.id}"
-    content = {"beneficiary": beneficiary.id_number, "relationship": relationship_.value, "amount_fen": amount_fen}
-    earlier = idempotency.find(session, scope=scope, key=key, content=content)
-    if earlier is not None:
-        return session.get(WalletTransfer, earlier.result_id)
+    sending = read_sending(session, scope="wallet_send", payer_id_number=payer_id_number,
+                           beneficiary_id_number=beneficiary_id_number, relationship=relationship,
+                           amount_fen=amount_fen, idempotency_key=idempotency_key, actor=actor, who_zh="转出人",
+                           who_en="the sender")
+    if sending.earlier_id is not None:
+        return session.get(WalletTransfer, sending.earlier_id)
+    key, scope, content = sending.key, sending.scope, sending.content
+    relationship_, payer, beneficiary = sending.relationship, sending.payer, sending.beneficiary
 
     payer_party, beneficiary_party = party(payer), party(beneficiary)
     policy = env.policy(payer_party.region_code)

@@ -12,7 +12,6 @@ like the API keeps a staff member's keys apart from the institutions' own.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Callable
 from datetime import date
@@ -22,6 +21,7 @@ from fastapi import APIRouter, Depends
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from gongji.api.calls import staff_key
 from gongji.auth import service as auth
 from gongji.auth import throttle
 from gongji.auth.service import Principal
@@ -129,11 +129,6 @@ def _form_key(form: dict[str, str]) -> str:
     key = form.get("key", "")
     return key if 8 <= len(key) <= 64 and key.isascii() and key.isprintable() and key.strip() == key else (
         secrets.token_urlsafe(16))
-
-
-def _staff_key(staff: Principal, key: str) -> str:
-    """The key for the core: a staff member's kept apart from the institution's own (as the API does)."""
-    return "staff-" + hashlib.sha256(f"{staff.id}\x1f{key}".encode()).hexdigest()[:48]
 
 
 def _yuan(value: str | None, *, field: str) -> int:
@@ -510,7 +505,7 @@ async def _give_back(p: P, settlement_id: int, *, cancel: bool) -> HTMLResponse:
     def work(s) -> settlements.RefundResult:
         settlement, institution = _settlement_for(s, staff, settlement_id)
         common = dict(institution_code=institution.code, settlement_id=settlement.id,
-                      idempotency_key=_staff_key(staff, _form_key(form)),
+                      idempotency_key=staff_key(staff.id, _form_key(form)),
                       reason=check_text(form.get("reason", "").strip() or None, field="reason", max_length=200),
                       actor=staff.actor(Channel.COUNTER))
         if cancel:
@@ -619,7 +614,7 @@ async def attest(p: P) -> HTMLResponse:
         amount = _yuan(form.get("amount"), field="amount")
         result = settlements.settle(
             s, p.env, institution_code=institution.code, patient_id_number=patient.id_number, amount_fen=amount,
-            use=form.get("use", ""), idempotency_key=_staff_key(staff, _form_key(form)), attestation=attestation)
+            use=form.get("use", ""), idempotency_key=staff_key(staff.id, _form_key(form)), attestation=attestation)
         if not result.replayed:
             record_event(s, p.env, kind=reports.ATTESTED, actor=staff.actor(Channel.HOSPITAL_OFFICE),
                          subject_type="settlement", subject_id=result.settlement_id, concerns=[patient.id, payer.id],
