@@ -47,6 +47,35 @@ class FixedClock:
         self._at = self._at + timedelta(**delta)
 
 
+class ShiftedClock:
+    """The system clock moved to start at a chosen instant, then running at real speed.
+
+    For demonstrations and multi-process tests of a server (``GONGJI_CLOCK_START``): for instance a run that must
+    not fall in the wallet's night hours whenever it happens. Never for production.
+    """
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("ShiftedClock needs a timezone-aware datetime")
+        self.offset = start - datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+def clock_from_env() -> Clock:
+    """``GONGJI_CLOCK_START`` (an ISO 8601 instant with its offset): a :class:`ShiftedClock`; else the system's."""
+    import os
+
+    start = os.environ.get("GONGJI_CLOCK_START")
+    if not start:
+        return SystemClock()
+    at = datetime.fromisoformat(start)
+    if at.tzinfo is None:
+        raise ValueError(f"GONGJI_CLOCK_START={start!r} needs a time zone offset, e.g. 2025-06-02T10:00:00+08:00")
+    return ShiftedClock(at)
+
+
 def today(clock: Clock) -> date:
     """The current date in China Standard Time."""
     return clock.now().astimezone(CST).date()

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from gongji.clock import Clock, SystemClock, today
 from gongji.policy import PolicyBook, RegionPolicy, load_policies
+
+if TYPE_CHECKING:
+    from gongji.federation.config import FederationConfig
 
 
 @dataclass
 class Env:
     clock: Clock = field(default_factory=SystemClock)
     policies: PolicyBook = field(default_factory=load_policies)
+    #: Which instance this is among provinces and a hub (gongji.federation.config); None: one instance for all.
+    federation: FederationConfig | None = None
 
     def now(self) -> datetime:
         return self.clock.now()

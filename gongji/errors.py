@@ -411,6 +411,41 @@ CATALOGUE: dict[str, ErrorSpec] = {
         "The wallet transfer {transfer_no} had to be accepted before {due}; it was not, and the money goes back to "
         "the sender. Ask the sender to send it again if needed.",
     ),
+    "PROVINCE_NOT_CONNECTED": ErrorSpec(
+        409,
+        "省份代码 {province} 的医保平台尚未与本平台联通，无法向该省转入医保钱包。请核对亲属参保的省份，或稍后再试。",
+        "The insurance platform of province {province} is not connected to this one, so no wallet transfer can go "
+        "there. Check the province where the relative is insured, or try again later.",
+    ),
+    "FEDERATION_NOT_CONFIGURED": ErrorSpec(
+        409,
+        "本平台未配置跨省互联（GONGJI_FEDERATION），不能收发跨省消息。请管理员配置后再试。",
+        "This instance has no federation settings (GONGJI_FEDERATION), so it cannot send or receive messages of "
+        "other provinces. Ask an administrator to configure it.",
+    ),
+    "FEDERATION_SIGNATURE_INVALID": ErrorSpec(
+        401,
+        "跨省消息未通过验证：{reason_zh}。请核对两端配置的密钥和时钟。",
+        "The message between instances was not accepted: {reason_en}. Check the secret both ends are configured "
+        "with, and their clocks.",
+    ),
+    "FEDERATION_MESSAGE_INVALID": ErrorSpec(
+        422,
+        "跨省消息格式有误：{reason}。发送方须修正后重新发送。",
+        "The message between instances is malformed: {reason}. The sender must correct it and send it again.",
+    ),
+    "FEDERATION_MISROUTED": ErrorSpec(
+        422,
+        "这条跨省消息发往 {destination}，而本平台是 {here}，不能处理。请核对转发配置。",
+        "This message is for {destination}, but this instance is {here}; it cannot be handled here. Check the "
+        "routing settings.",
+    ),
+    "WALLET_TRANSFER_ELSEWHERE": ErrorSpec(
+        409,
+        "医保钱包转账 {transfer_no} 的收款亲属在省份 {province} 参保，须在该省的医保平台接收。",
+        "The relative of wallet transfer {transfer_no} is insured in province {province}; it is accepted on that "
+        "province's platform.",
+    ),
     "NOT_RESIDENT_ENROLLEE": ErrorSpec(
         409,
         "{name} 参加的不是城乡居民医保，无需代缴居民医保个人缴费。",

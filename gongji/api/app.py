@@ -29,6 +29,7 @@ ROUTERS = [
     "gongji.institutions.endpoints",
     "gongji.policy.endpoints",
     "gongji.national.endpoints",
+    "gongji.federation.endpoints",
     "gongji.api.operations",
 ]
 
@@ -57,6 +58,7 @@ TAGS = [
     {"name": "administration", "description": "机构、经办人员与地区政策 · institutions, staff, region settings"},
     {"name": "national interface", "description": "国家医保平台接口 · the national platform's message interface "
                                                   "for HIS (NI-1..NI-6)"},
+    {"name": "federation", "description": "跨省互联 · messages between provincial instances and the hub (HN-9)"},
     {"name": "operations", "description": "健康检查与指标 · health and metrics"},
 ]
 
@@ -69,7 +71,7 @@ def create_app(db: Database | None = None, env: Env | None = None, settings: Api
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        workers = []  # (thread, stop): the notification worker and the audit sealer, beside the server
+        workers = []  # (thread, stop): the notification worker, the audit sealer, the federation deliverer
         if run_worker and settings.notify_sender:
             from gongji.notifications.senders import sender_from_url
             from gongji.notifications.service import start_in_thread
@@ -79,6 +81,10 @@ def create_app(db: Database | None = None, env: Env | None = None, settings: Api
             from gongji.events.audit import start_sealer
 
             workers.append(start_sealer(db, env, every_s=settings.audit_seal_s))
+        if run_worker and env.federation is not None:
+            from gongji.federation.service import start_deliverer
+
+            workers.append(start_deliverer(db, env))
         try:
             yield
         finally:
@@ -114,5 +120,10 @@ def create_app(db: Database | None = None, env: Env | None = None, settings: Api
 
 
 def serve_app() -> FastAPI:
-    """The application as ``gongji serve`` runs it: settings from the environment, the notification worker on."""
-    return create_app(run_worker=True)
+    """The application as ``gongji serve`` runs it: settings from the environment (the clock, the federation file),
+    the background workers on."""
+    from gongji.clock import clock_from_env
+    from gongji.federation import config
+
+    return create_app(env=Env(clock=clock_from_env(), policies=load_policies(), federation=config.from_env()),
+                      run_worker=True)

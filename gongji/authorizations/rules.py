@@ -98,13 +98,17 @@ def check_relationship_allowed(relationship: Relationship, policy: RegionPolicy)
 
 def check_relationship_plausible(relationship: Relationship, payer: Party, beneficiary: Party) -> None:
     """A parent is born before the payer, a child after: catches a relationship chosen the wrong way round."""
+    check_birth_order(relationship, payer.birth_date, beneficiary.birth_date)
+
+
+def check_birth_order(relationship: Relationship, payer_birth: date, beneficiary_birth: date) -> None:
+    """:func:`check_relationship_plausible` from the two birth dates alone (a relative in another province is known
+    here only by his ID number, which carries his birth date)."""
     generation = relationship.generation
-    if (generation > 0 and beneficiary.birth_date >= payer.birth_date) or (
-        generation < 0 and beneficiary.birth_date <= payer.birth_date
-    ):
+    if (generation > 0 and beneficiary_birth >= payer_birth) or (generation < 0 and beneficiary_birth <= payer_birth):
         raise GongjiError(
             "RELATIONSHIP_IMPLAUSIBLE", relationship_zh=relationship.zh, relationship_en=relationship.en,
-            payer_birth=payer.birth_date.isoformat(), beneficiary_birth=beneficiary.birth_date.isoformat(),
+            payer_birth=payer_birth.isoformat(), beneficiary_birth=beneficiary_birth.isoformat(),
         )
 
 

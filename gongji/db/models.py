@@ -13,6 +13,7 @@ from gongji.authorizations.models import Binding, BindingDocument, Family, Famil
 from gongji.batch.models import BatchChunk, BatchRun
 from gongji.db.base import Base
 from gongji.events.models import ChainLink, Event
+from gongji.federation.models import InboxMessage, OutboxMessage
 from gongji.idempotency import IdempotencyRecord
 from gongji.institutions.models import Institution
 from gongji.ledger.models import Account, LedgerEntry, Posting
@@ -26,7 +27,7 @@ from gongji.wallet.models import Wallet, WalletTransfer
 __all__ = [
     "Account", "AuthSession", "Base", "BatchChunk", "BatchRun", "Binding", "BindingDocument", "ChainLink",
     "ContributionPayment", "Enrollment",
-    "Event", "Family", "FamilyMember", "IdempotencyRecord", "Institution", "InstitutionKey", "LedgerEntry", "LoginAttempt",
+    "Event", "Family", "InboxMessage", "OutboxMessage", "FamilyMember", "IdempotencyRecord", "Institution", "InstitutionKey", "LedgerEntry", "LoginAttempt",
     "NiFeeDetail", "NiFundYear", "NiMessage", "NiSettlement", "NiSignIn", "NiVisit", "Notification", "Person", "PersonCredential", "Posting", "Refund", "RefundPart", "SeenNonce",
     "Settlement", "SettlementPart", "StaffMember", "StoredResponse", "Transfer",
     "Wallet", "WalletTransfer",

@@ -41,6 +41,14 @@ RESIDENT_FUND = "resident_fund"
 #: the payer's account and is not yet in the relative's wallet. A transfer's arrival (accept) and its return both
 #: draw on it, so it can later stand between two instances as the money in transit.
 WALLET_PENDING = "wallet_pending"
+#: Wallet money between two provincial instances (HN-9), one account per other province, named from this side:
+#: ``wallet_transit_out:41`` in the payer's instance holds what left for province 41 (the send) and gives back what
+#: 41 returned or refused; ``wallet_transit_in:23`` in the relative's instance is drawn on when money from 23 arrives
+#: and takes back what goes back. Summed over both instances the pair holds exactly what is on its way (in either
+#: direction); with nothing on its way ``out`` in one and ``in`` in the other cancel: their balance is what the two
+#: provinces owe each other, for a clearing between their funds outside Gongji.
+WALLET_TRANSIT_OUT = "wallet_transit_out"
+WALLET_TRANSIT_IN = "wallet_transit_in"
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from gongji.ledger import service as ledger
 from gongji.ledger.models import Account
 from gongji.money import require_fen
 from gongji.people import service as people
+from gongji.people.ids import parse_id_number
 from gongji.people.models import Person
 from gongji.policy import AidModel
 from gongji.settlement import rules as settlement_rules
@@ -36,27 +37,37 @@ class Sending:
     content: dict  # what the key's fingerprint covers
     relationship: Relationship
     payer: Person
-    beneficiary: Person
+    beneficiary: Person | None  # None: in another province's instance, known here by his ID number
     earlier_id: int | None  # what an earlier request with the same key and content made
+    beneficiary_id_number: str = ""
 
 
 def read_sending(session: Session, *, scope: str, payer_id_number: str, beneficiary_id_number: str,
                  relationship: str, amount_fen: int, idempotency_key: str, actor: Actor, who_zh: str,
-                 who_en: str) -> Sending:
+                 who_en: str, beneficiary_province: str | None = None) -> Sending:
     """Check the request's form and its sender (the payer himself, or staff), then look its key up in the payer's
-    ``scope``; the caller returns the earlier result when there is one."""
+    ``scope``; the caller returns the earlier result when there is one.
+
+    With ``beneficiary_province`` the relative is insured in that other province's instance: his ID number is
+    checked, not looked up (:attr:`Sending.beneficiary` is None)."""
     key = idempotency.check_key(idempotency_key)
     require_fen(amount_fen, field="amount_fen")
     relationship_ = parse_enum(Relationship, relationship, field="relationship", error="UNKNOWN_RELATIONSHIP")
     payer = people.find(session, payer_id_number)
-    beneficiary = people.find(session, beneficiary_id_number)
+    if beneficiary_province is None:
+        beneficiary = people.find(session, beneficiary_id_number)
+        beneficiary_number = beneficiary.id_number
+    else:
+        beneficiary, beneficiary_number = None, parse_id_number(beneficiary_id_number).number
     if not (actor.is_person(payer.id) or actor.is_staff):
         raise GongjiError("ACTOR_NOT_ALLOWED", name=payer.name, who_zh=who_zh, who_en=who_en)
     scoped = f"{scope}:{payer.id}"
-    content = {"beneficiary": beneficiary.id_number, "relationship": relationship_.value, "amount_fen": amount_fen}
+    content = {"beneficiary": beneficiary_number, "relationship": relationship_.value, "amount_fen": amount_fen}
+    if beneficiary_province is not None:
+        content["province"] = beneficiary_province
     earlier = idempotency.find(session, scope=scoped, key=key, content=content)
     return Sending(key, scoped, content, relationship_, payer, beneficiary,
-                   None if earlier is None else earlier.result_id)
+                   None if earlier is None else earlier.result_id, beneficiary_number)
 
 
 def transfer(

@@ -16,7 +16,7 @@ from pydantic import Field
 from sqlalchemy.orm import Session
 
 from gongji.api.calls import Call, IdempotencyKey, allow
-from gongji.api.schemas import Id, IdNumber, Input, Output, PositiveFen
+from gongji.api.schemas import Id, IdNumber, Input, Output, PositiveFen, shown_id
 from gongji.auth.service import Role
 from gongji.clock import CST
 from gongji.errors import GongjiError
@@ -85,21 +85,39 @@ def get_wallet(person_id: Id, call: PersonOrStaff) -> WalletView:
 class NewWalletTransfer(Input):
     payer_id_number: IdNumber | None = Field(None, description="本人办理可不填 · leave out when it is your own money")
     beneficiary_id_number: IdNumber
+    beneficiary_province: str | None = Field(
+        None, pattern=r"^[0-9]{2}$", examples=["41"],
+        description="亲属在外省参保时填其省份代码（两位），经跨省平台转入 · the province where the relative is "
+                    "insured, when it is another one's instance (HN-9)")
     relationship: Relationship
     amount_fen: PositiveFen = Field(description="转入亲属医保钱包的金额（分），每笔最多 2000 元 · in fen (WAL-2)")
     channel: Channel | None = None
 
 
+class SideView(Output):
+    """One side of a wallet transfer; across provinces the other side is not a person of this instance."""
+
+    person_id: int | None = Field(description="本平台的参保人编号；外省参保人为空 · None for a person of another "
+                                              "province's instance")
+    name: str | None = Field(description="外省收款亲属的姓名本平台不知 · not known here for a relative elsewhere")
+    id_number: str = Field(description="本人可见完整号码，他人脱敏 · full for its owner, masked for others")
+    province: str | None = Field(None, description="外省参保人的省份代码 · his province, when it is another one")
+
+
 class WalletTransferView(Output):
     wallet_transfer_id: int
     transfer_no: str = Field(description="全局唯一的转账编号 · unique across instances: <region>-<uuid>")
-    payer: PartyView
-    beneficiary: PartyView
+    direction: str = Field(description="local：双方均在本平台；out：转往外省；in：来自外省 · local, out (to another "
+                                       "province), in (from another province)")
+    payer: SideView
+    beneficiary: SideView
     relationship: Relationship
     amount_fen: int
     current_year_fen: int | None = Field(None, description="转出人当年账户所出（仅转出人与经办人员可见）")
     prior_years_fen: int | None = Field(None, description="转出人历年账户所出（仅转出人与经办人员可见）")
     state: str = Field(description="sent / accepted / returned / refused")
+    refusal: dict[str, str] | None = Field(None, description="被拒收的原因 · why it was refused: code, message_zh, "
+                                                             "message_en")
     sent_at: datetime
     sent_on: date
     return_due_at: datetime = Field(description="未接收则于此时退回转出人（WAL-4）· returned then if not accepted")
@@ -112,15 +130,27 @@ def _cst(value: datetime | None) -> datetime | None:
     return value.astimezone(CST) if value is not None else None
 
 
+def _side(call: Call, session: Session, person_id: int | None, id_number: str, name: str | None,
+          province: str | None) -> SideView:
+    if person_id is not None:
+        return SideView(**party_view(call, people.get(session, person_id)).model_dump())
+    return SideView(person_id=None, name=name, id_number=shown_id(id_number, owner=False), province=province)
+
+
 def transfer_view(call: Call, session: Session, row: WalletTransfer) -> WalletTransferView:
-    split = call.who.role is not Role.PERSON or call.is_self(row.payer_id)
+    split = row.direction != wallets.IN and (call.who.role is not Role.PERSON or call.is_self(row.payer_id))
+    refusal = None if row.refusal_code is None else {"code": row.refusal_code, "message_zh": row.refusal_zh,
+                                                     "message_en": row.refusal_en}
     return WalletTransferView(
-        wallet_transfer_id=row.id, transfer_no=row.transfer_no, payer=party_view(call, people.get(session, row.payer_id)),
-        beneficiary=party_view(call, people.get(session, row.beneficiary_id)), relationship=row.relationship,
-        amount_fen=row.amount_fen, current_year_fen=row.current_year_fen if split else None,
-        prior_years_fen=row.prior_years_fen if split else None, state=row.state, sent_at=_cst(row.sent_at),
-        sent_on=row.sent_on, return_due_at=_cst(row.return_due_at), accepted_at=_cst(row.accepted_at),
-        returned_at=_cst(row.returned_at), channel=row.channel)
+        wallet_transfer_id=row.id, transfer_no=row.transfer_no, direction=row.direction,
+        payer=_side(call, session, row.payer_id, row.payer_id_number, row.payer_name, row.counterpart_province),
+        beneficiary=_side(call, session, row.beneficiary_id, row.beneficiary_id_number, None,
+                          row.counterpart_province),
+        relationship=row.relationship, amount_fen=row.amount_fen,
+        current_year_fen=row.current_year_fen if split else None,
+        prior_years_fen=row.prior_years_fen if split else None, state=row.state, refusal=refusal,
+        sent_at=_cst(row.sent_at), sent_on=row.sent_on, return_due_at=_cst(row.return_due_at),
+        accepted_at=_cst(row.accepted_at), returned_at=_cst(row.returned_at), channel=row.channel)
 
 
 def _visible(call: Call, session: Session, row: WalletTransfer) -> None:
@@ -129,8 +159,8 @@ def _visible(call: Call, session: Session, row: WalletTransfer) -> None:
     if who.role is Role.PERSON:
         if who.person_id not in (row.payer_id, row.beneficiary_id):
             raise call.forbid("查看他人的医保钱包转账", "see other people's wallet transfers")
-    elif not (call.covers_person(people.get(session, row.payer_id))
-              or call.covers_person(people.get(session, row.beneficiary_id))):
+    elif not any(call.covers_person(people.get(session, person_id))
+                 for person_id in wallets.concerned(row)):
         raise call.forbid("查看其他地区的医保钱包转账", "see wallet transfers of another region")
 
 
@@ -143,7 +173,8 @@ def send_transfer(body: NewWalletTransfer, call: PersonOrStaff, idempotency_key:
         row = wallets.send(s, call.env, payer_id_number=payer.id_number,
                            beneficiary_id_number=body.beneficiary_id_number, relationship=body.relationship.value,
                            amount_fen=body.amount_fen, idempotency_key=call.core_key(Role.PERSON),
-                           actor=call.who.actor(call.channel(body.channel)))
+                           actor=call.who.actor(call.channel(body.channel)),
+                           beneficiary_province=body.beneficiary_province)
         return transfer_view(call, s, row)
 
     return call.once(work, body=body, status_code=201)
@@ -156,10 +187,12 @@ def accept_transfer(wallet_transfer_id: Id, call: PersonOrStaff, idempotency_key
         row = wallets.get_transfer(s, wallet_transfer_id)
         who = call.who
         if who.role is Role.PERSON:
-            if who.person_id != row.beneficiary_id:
+            if row.beneficiary_id is None or who.person_id != row.beneficiary_id:
                 raise call.forbid("接收他人的医保钱包转账", "accept another person's wallet transfer")
-        else:
+        elif row.beneficiary_id is not None:
             call.require_region(people.get(s, row.beneficiary_id))
+        else:
+            _visible(call, s, row)  # the service says why it cannot be accepted here
         row = wallets.accept(s, call.env, transfer_id=row.id, idempotency_key=call.core_key(Role.PERSON),
                              actor=who.actor(call.channel(None)))
         return transfer_view(call, s, row)

@@ -41,18 +41,23 @@ from gongji.events.service import record as record_event
 from gongji.ledger import service as ledger
 from gongji.ledger.models import Account
 from gongji.people import service as people
+from gongji.people.ids import parse_id_number
 from gongji.settlement import rules as settlement_rules
 from gongji.terms import Fund
 from gongji.transfers.service import read_sending
-from gongji.wallet import rules
+from gongji.wallet import across, rules
 from gongji.wallet.models import Wallet, WalletTransfer
 
 OPEN, CLOSED = "open", "closed"
 SENT, ACCEPTED, RETURNED, REFUSED = "sent", "accepted", "returned", "refused"
+#: Where the other side of a transfer is: here too, or (HN-9) in another province's instance.
+LOCAL, OUT, IN = "local", "out", "in"
 STATES_ZH = {ACCEPTED: ("接收", "accepted"), RETURNED: ("退回转出人", "returned to the sender"),
-             REFUSED: ("被拒收并退回", "refused and returned")}
+             REFUSED: ("被拒收并退回", "refused and returned"), SENT: ("转出", "sent")}
 #: The ledger entry kinds of a wallet transfer, each owned by its row (gongji.reconcile).
 SEND_ENTRY, ACCEPT_ENTRY, RETURN_ENTRY = "wallet_send", "wallet_accept", "wallet_return"
+#: In the relative's instance, a transfer from another province arriving: transit into the pending account.
+ARRIVE_ENTRY = "wallet_arrive"
 #: Transfers returned per transaction by :func:`return_unaccepted`.
 RETURN_CHUNK = 500
 
@@ -112,38 +117,52 @@ def send(
     amount_fen: int,
     idempotency_key: str,
     actor: Actor,
+    beneficiary_province: str | None = None,
 ) -> WalletTransfer:
     """WAL-1..WAL-3: send ``amount_fen`` from the payer's personal account towards a close relative's wallet.
 
     The money waits on the pending account until the relative accepts it (:func:`accept`) or it goes back
-    (:func:`return_unaccepted`). A retry with the same idempotency key returns the first transfer.
+    (:func:`return_unaccepted`). With ``beneficiary_province`` naming another province's instance (HN-9), the
+    relative is there: the money waits on the transit account and a message carries the transfer
+    (:mod:`gongji.wallet.across`). A retry with the same idempotency key returns the first transfer.
     """
+    province = across.remote_province(env, beneficiary_province)
     sending = read_sending(session, scope="wallet_send", payer_id_number=payer_id_number,
                            beneficiary_id_number=beneficiary_id_number, relationship=relationship,
                            amount_fen=amount_fen, idempotency_key=idempotency_key, actor=actor, who_zh="转出人",
-                           who_en="the sender")
+                           who_en="the sender", beneficiary_province=province)
     if sending.earlier_id is not None:
         return session.get(WalletTransfer, sending.earlier_id)
-    key, scope, content = sending.key, sending.scope, sending.content
     relationship_, payer, beneficiary = sending.relationship, sending.payer, sending.beneficiary
 
-    payer_party, beneficiary_party = party(payer), party(beneficiary)
+    payer_party = party(payer)
     policy = env.policy(payer_party.region_code)
     now, today = env.now(), env.today()
-    binding_rules.check_not_self(payer_party, beneficiary_party)
-    binding_rules.check_relationship_allowed(relationship_, policy)
-    binding_rules.check_relationship_plausible(relationship_, payer_party, beneficiary_party)
+    if beneficiary is None:  # in another province: what his ID number tells
+        if sending.beneficiary_id_number == payer.id_number:
+            raise GongjiError("SELF_BINDING")
+        binding_rules.check_relationship_allowed(relationship_, policy)
+        binding_rules.check_birth_order(relationship_, payer_party.birth_date,
+                                        parse_id_number(sending.beneficiary_id_number).birth_date)
+    else:
+        beneficiary_party = party(beneficiary)
+        binding_rules.check_not_self(payer_party, beneficiary_party)
+        binding_rules.check_relationship_allowed(relationship_, policy)
+        binding_rules.check_relationship_plausible(relationship_, payer_party, beneficiary_party)
     binding_rules.check_enrolled(payer_party)
     binding_rules.check_payer_scheme(payer_party)  # N-1
     binding_rules.check_payer_status(payer_party, policy)
-    binding_rules.check_enrolled(beneficiary_party)  # WAL-1: any insured relative, in any province
+    wallet = None
+    if beneficiary is not None:
+        binding_rules.check_enrolled(beneficiary_party)  # WAL-1: any insured relative
     rules.check_amount(amount_fen, policy)  # WAL-2
     rules.check_send_window(now, policy)  # WAL-3
-    wallet = wallet_of(session, beneficiary.id)
-    if wallet is None:
-        raise GongjiError("WALLET_NOT_OPEN", name=beneficiary.name)
-    if wallet.status != OPEN:
-        raise GongjiError("WALLET_CLOSED", name=beneficiary.name)
+    if beneficiary is not None:
+        wallet = wallet_of(session, beneficiary.id)
+        if wallet is None:
+            raise GongjiError("WALLET_NOT_OPEN", name=beneficiary.name)
+        if wallet.status != OPEN:
+            raise GongjiError("WALLET_CLOSED", name=beneficiary.name)
 
     # The payer's accounts are locked before the day's transfers are counted: two sends of one payer queue here.
     accounts = list(session.execute(
@@ -163,14 +182,20 @@ def send(
     if candidate.available_fen < amount_fen:
         raise GongjiError("INSUFFICIENT_BALANCE", name=payer.name, available=candidate.available_fen,
                           amount=amount_fen)
-    plan = settlement_rules.allocate(amount_fen=amount_fen, patient_id=beneficiary.id, own_funds=(),
-                                     payers=[candidate])
+    plan = settlement_rules.allocate(amount_fen=amount_fen, patient_id=beneficiary.id if beneficiary else 0,
+                                     own_funds=(), payers=[candidate])
     by_fund = {fund: sum(p.amount_fen for p in plan.parts if p.fund is fund) for fund in settlement_rules.FUND_ORDER}
-    pending = ledger.system_account(session, kind=ledger.WALLET_PENDING, key=payer_party.region_code,
-                                    region_code=payer_party.region_code, at=now)
+    if province is None:
+        holding = ledger.system_account(session, kind=ledger.WALLET_PENDING, key=payer_party.region_code,
+                                        region_code=payer_party.region_code, at=now)
+    else:
+        holding = across.transit_account(session, ledger.WALLET_TRANSIT_OUT, province, at=now)
     row = WalletTransfer(
-        transfer_no=new_transfer_no(payer_party.region_code), payer_id=payer.id, beneficiary_id=beneficiary.id,
-        wallet_id=wallet.id, relationship=relationship_.value, amount_fen=amount_fen,
+        transfer_no=new_transfer_no(payer_party.region_code), direction=LOCAL if province is None else OUT,
+        counterpart_province=province, payer_id=payer.id, payer_id_number=payer.id_number, payer_name=payer.name,
+        beneficiary_id=beneficiary.id if beneficiary else None, beneficiary_id_number=sending.beneficiary_id_number,
+        beneficiary_region_code=wallet.region_code if wallet else None, wallet_id=wallet.id if wallet else None,
+        relationship=relationship_.value, amount_fen=amount_fen,
         current_year_fen=by_fund[Fund.CURRENT_YEAR], prior_years_fen=by_fund[Fund.PRIOR_YEARS],
         region_code=payer_party.region_code, state=SENT, sent_at=now, sent_on=today,
         return_due_at=rules.return_due_at(today, policy), channel=actor.channel.value,
@@ -180,14 +205,22 @@ def send(
     session.flush()
     row.send_entry_id = ledger.post(
         session, kind=SEND_ENTRY, at=now, on=today, ref_type="wallet_transfer", ref_id=row.id,
-        legs=[ledger.Leg(p.account_id, -p.amount_fen) for p in plan.parts] + [ledger.Leg(pending, amount_fen)])
-    idempotency.remember(session, scope=scope, key=key, content=content, result_type="wallet_transfer",
-                         result_id=row.id, at=now)
+        legs=[ledger.Leg(p.account_id, -p.amount_fen) for p in plan.parts] + [ledger.Leg(holding, amount_fen)])
+    idempotency.remember(session, scope=sending.scope, key=sending.key, content=sending.content,
+                         result_type="wallet_transfer", result_id=row.id, at=now)
+    data = {"transfer_no": row.transfer_no, "amount_fen": amount_fen, "relationship": relationship_.value,
+            "return_due_at": row.return_due_at.isoformat()}
+    if province is not None:
+        data["province"] = province
+        across.send_out(session, env, row)
     record_event(session, env, kind="wallet.transfer_sent", actor=actor, subject_type="wallet_transfer",
-                 subject_id=row.id, concerns=[payer.id, beneficiary.id],
-                 data={"transfer_no": row.transfer_no, "amount_fen": amount_fen,
-                       "relationship": relationship_.value, "return_due_at": row.return_due_at.isoformat()})
+                 subject_id=row.id, concerns=concerned(row), data=data)
     return row
+
+
+def concerned(row: WalletTransfer) -> list[int]:
+    """The people of this instance a transfer concerns (N-9): its payer and its relative, those who are here."""
+    return [person_id for person_id in (row.payer_id, row.beneficiary_id) if person_id is not None]
 
 
 # -- the arrival: accept, or return ----------------------------------------------------------------
@@ -214,6 +247,12 @@ def accept(session: Session, env: Env, *, transfer_id: int, idempotency_key: str
     if isinstance(transfer_id, bool) or not isinstance(transfer_id, int) or transfer_id <= 0:
         raise GongjiError("INVALID_FIELD", field="transfer_id", reason_zh="须为正整数", reason_en="a positive integer")
     row = get_transfer(session, transfer_id, lock=True)
+    if row.direction == OUT:
+        raise GongjiError("WALLET_TRANSFER_ELSEWHERE", transfer_no=row.transfer_no,
+                          province=row.counterpart_province)
+    if row.beneficiary_id is None:  # refused on arrival: its relative is not known here
+        zh, en = STATES_ZH[row.state]
+        raise GongjiError("WALLET_TRANSFER_NOT_PENDING", transfer_no=row.transfer_no, state_zh=zh, state_en=en)
     beneficiary = people.get(session, row.beneficiary_id)
     if not (actor.is_person(beneficiary.id) or actor.is_staff):
         raise GongjiError("ACTOR_NOT_ALLOWED", name=beneficiary.name, who_zh="收款亲属",
@@ -242,37 +281,55 @@ def accept(session: Session, env: Env, *, transfer_id: int, idempotency_key: str
     row.state, row.accepted_at = ACCEPTED, now
     idempotency.remember(session, scope=scope, key=key, content=content, result_type="wallet_transfer",
                          result_id=row.id, at=now)
+    if row.direction == IN:
+        across.report(session, env, row, "wallet.accepted", accepted_at=now.isoformat())
     record_event(session, env, kind="wallet.transfer_accepted", actor=actor, subject_type="wallet_transfer",
-                 subject_id=row.id, concerns=[row.payer_id, row.beneficiary_id],
+                 subject_id=row.id, concerns=concerned(row),
                  data={"transfer_no": row.transfer_no, "amount_fen": row.amount_fen})
     session.flush()
     return row
 
 
 def _return(session: Session, env: Env, row: WalletTransfer, *, actor: Actor) -> None:
-    """Give a sent transfer back to the funds it came from (WAL-4); the caller holds its row."""
+    """Give a sent transfer back (WAL-4); the caller holds its row.
+
+    A local one goes back into the funds it came from; one that came from another province goes back to the
+    transit account, and a message tells the payer's instance, which gives it back to him (:mod:`.across`).
+    """
     now = env.now()
-    accounts = ledger.personal_accounts(session, row.payer_id)
     pending = ledger.system_account(session, kind=ledger.WALLET_PENDING, key=row.region_code,
                                     region_code=row.region_code, at=now)
-    legs = [ledger.Leg(pending, -row.amount_fen)]
-    for fund, amount in ((Fund.CURRENT_YEAR, row.current_year_fen), (Fund.PRIOR_YEARS, row.prior_years_fen)):
-        if amount:
-            legs.append(ledger.Leg(accounts[fund].id, amount))
-    ledger.lock(session, [leg.account_id for leg in legs[1:]])
+    if row.direction == IN:
+        legs = [ledger.Leg(pending, -row.amount_fen),
+                ledger.Leg(across.transit_account(session, ledger.WALLET_TRANSIT_IN, row.counterpart_province,
+                                                  at=now), row.amount_fen)]
+    else:
+        legs = [ledger.Leg(pending, -row.amount_fen)] + payer_legs(session, row)
     row.return_entry_id = ledger.post(session, kind=RETURN_ENTRY, at=now, on=env.today(),
                                       ref_type="wallet_transfer", ref_id=row.id, legs=legs)
     row.state, row.returned_at = RETURNED, now
+    if row.direction == IN:
+        across.report(session, env, row, "wallet.returned", returned_at=now.isoformat())
     record_event(session, env, kind="wallet.transfer_returned", actor=actor, subject_type="wallet_transfer",
-                 subject_id=row.id, concerns=[row.payer_id, row.beneficiary_id],
+                 subject_id=row.id, concerns=concerned(row),
                  data={"transfer_no": row.transfer_no, "amount_fen": row.amount_fen,
                        "current_year_fen": row.current_year_fen, "prior_years_fen": row.prior_years_fen})
+
+
+def payer_legs(session: Session, row: WalletTransfer) -> list[ledger.Leg]:
+    """The legs that give a transfer back to the payer's funds as it was split (D-1), those accounts locked."""
+    accounts = ledger.personal_accounts(session, row.payer_id)
+    legs = [ledger.Leg(accounts[fund].id, amount)
+            for fund, amount in ((Fund.CURRENT_YEAR, row.current_year_fen), (Fund.PRIOR_YEARS, row.prior_years_fen))
+            if amount]
+    ledger.lock(session, [leg.account_id for leg in legs])
+    return legs
 
 
 def _due_ids(session: Session, now: datetime, after_id: int, limit: int) -> list[int]:
     return list(session.execute(
         select(WalletTransfer.id).where(WalletTransfer.state == SENT, WalletTransfer.return_due_at <= now,
-                                        WalletTransfer.id > after_id)
+                                        WalletTransfer.direction != OUT, WalletTransfer.id > after_id)
         .order_by(WalletTransfer.id).limit(limit)).scalars())
 
 
@@ -294,7 +351,7 @@ def return_unaccepted(db: Database, env: Env, *, chunk_size: int = RETURN_CHUNK,
             done = 0
             for transfer_id in ids:
                 row = get_transfer(s, transfer_id, lock=True)
-                if row.state == SENT and row.return_due_at <= now:
+                if row.state == SENT and row.return_due_at <= now and row.direction != OUT:
                     _return(s, env, row, actor=actor)
                     done += 1
             s.flush()

@@ -1,0 +1,1 @@
+"""Provinces as instances: messages between Gongji instances through a hub (cross-province wallet transfers)."""
