@@ -20,6 +20,15 @@ class Env:
     #: Which instance this is among provinces and a hub (gongji.federation.config); None: one instance for all.
     federation: FederationConfig | None = None
 
+    @classmethod
+    def from_environ(cls) -> Env:
+        """As ``gongji serve`` and the operators' commands run: the clock (``GONGJI_CLOCK_START``, else the system's),
+        the built-in region policies, the federation file (``GONGJI_FEDERATION``)."""
+        from gongji.clock import clock_from_env
+        from gongji.federation import config
+
+        return cls(clock=clock_from_env(), policies=load_policies(), federation=config.from_env())
+
     def now(self) -> datetime:
         return self.clock.now()
 

@@ -122,8 +122,4 @@ def create_app(db: Database | None = None, env: Env | None = None, settings: Api
 def serve_app() -> FastAPI:
     """The application as ``gongji serve`` runs it: settings from the environment (the clock, the federation file),
     the background workers on."""
-    from gongji.clock import clock_from_env
-    from gongji.federation import config
-
-    return create_app(env=Env(clock=clock_from_env(), policies=load_policies(), federation=config.from_env()),
-                      run_worker=True)
+    return create_app(env=Env.from_environ(), run_worker=True)

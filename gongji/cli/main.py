@@ -36,6 +36,7 @@ from gongji.cli.batch import register as register_batch_commands
 from gongji.cli.bench import register as register_bench_command
 from gongji.cli.reconcile import register as register_reconcile_commands
 from gongji.cli.verify import register as register_verify_command
+from gongji.cli.federation import register as register_federation_commands
 from gongji.cli.wallet import register as register_wallet_command
 from gongji.clock import FixedClock
 from gongji.db import Database, database_url
@@ -67,6 +68,7 @@ register_reconcile_commands(app)  # reconcile, backup
 register_audit_commands(app)  # audit seal, verify, head, show
 register_verify_command(app)  # verify
 register_wallet_command(app)  # wallet-return
+register_federation_commands(app)  # federation deliver | status | check | example
 
 
 def stdout() -> Console:

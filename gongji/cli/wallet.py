@@ -20,7 +20,7 @@ def wallet_return_command(ctx: typer.Context) -> None:
     from gongji.wallet.service import return_unaccepted
 
     with reported_errors():
-        env = Env()
+        env = Env.from_environ()  # in a province, returns from other provinces send their messages
         db = open_database(ctx)
         try:
             count = return_unaccepted(db, env)
