@@ -21,9 +21,11 @@ What each check compares (the rule it protects):
   and its status follows; the refund's entry gives each part back to the account that paid it.
 * ``transfer.entry`` (HZ-1, HZ-2) and ``contribution.entry`` (N-5): the entry moves the amount from the payer's
   prior-years funds to the relative's, or from the payer's accounts into the resident fund.
-* ``wallet.entries`` (WAL-1, WAL-4): a wallet transfer's send, accept and return entries move what its row says
-  (out of the payer's funds as split, through the pending account of his region, into the wallet or back), it has
-  the entries of its state, and each region's pending account holds exactly its transfers still waiting.
+* ``wallet.entries`` (WAL-1, WAL-4, HN-9): a wallet transfer's send, arrive, accept and return entries move what its
+  row says (out of the payer's funds as split, through the pending account of his region or the transit account
+  towards another province, into the wallet or back), it has the entries of its direction and state, each region's
+  pending account holds exactly its transfers still waiting, and each transit account exactly what is between this
+  province and another.
 * ``national.*`` (NI-4, NI-5): the pooled fund's share is posted from the pooled fund to what the institution is
   owed (and back on cancellation); ``acct_pay``, ``acct_mulaid_pay`` and ``psn_part_amt`` are those of the core
   settlement or refund.
@@ -291,6 +293,7 @@ OWNED_ENTRIES = (
     ("wallet_send", "wallet_transfers", "send_entry_id"),
     ("wallet_accept", "wallet_transfers", "accept_entry_id"),
     ("wallet_return", "wallet_transfers", "return_entry_id"),
+    ("wallet_arrive", "wallet_transfers", "arrive_entry_id"),
 )
 
 _OWNED = " UNION ALL ".join(
@@ -520,18 +523,25 @@ SELECT transfer_id, account_id, 'its entry''s posting on the prior-years funds' 
 FROM legs GROUP BY transfer_id, account_id HAVING SUM(expected) <> SUM(found)
 """
 
-# -- wallet transfers (WAL-1, WAL-4) ----------------------------------------------------------------------
+# -- wallet transfers (WAL-1, WAL-4, HN-9) ---------------------------------------------------------------
 
-#: Each step's entry moves what the row says: send (the payer's funds, as split, into the pending account of the
-#: payer's region), accept (pending into the wallet's account), return (pending back into the funds it came from).
+#: Each step's entry moves what the row says. Where the money waits (``hold``) is the pending account of the payer's
+#: region, or, for a transfer sent to another province (``out``), the transit account towards it.
+#: send (local, out): the payer's funds, as split, into ``hold``; arrive (in): from the transit account of the
+#: payer's province into the pending account; accept (local, in): pending into the wallet's account; return: out of
+#: ``hold`` back into the funds it came from, or (in) back to the transit account.
 WALLET_LEGS = """
 WITH chosen AS (
-    SELECT w.id, w.amount_fen, w.current_year_fen, w.prior_years_fen, w.send_entry_id, w.accept_entry_id,
-           w.return_entry_id, cy.id AS cy_id, py.id AS py_id, pe.id AS pending_id, wa.account_id AS wallet_account_id
+    SELECT w.id, w.direction, w.amount_fen, w.current_year_fen, w.prior_years_fen, w.send_entry_id,
+           w.arrive_entry_id, w.accept_entry_id, w.return_entry_id, cy.id AS cy_id, py.id AS py_id,
+           pe.id AS pending_id, tin.id AS transit_in_id, wa.account_id AS wallet_account_id,
+           CASE WHEN w.direction = 'out' THEN tout.id ELSE pe.id END AS hold_id
     FROM wallet_transfers w
     LEFT JOIN accounts cy ON cy.person_id = w.payer_id AND cy.fund = 'current_year'
     LEFT JOIN accounts py ON py.person_id = w.payer_id AND py.fund = 'prior_years'
     LEFT JOIN accounts pe ON pe.system_key = 'wallet_pending:' || w.region_code
+    LEFT JOIN accounts tout ON tout.system_key = 'wallet_transit_out:' || w.counterpart_province
+    LEFT JOIN accounts tin ON tin.system_key = 'wallet_transit_in:' || w.counterpart_province
     LEFT JOIN wallets wa ON wa.id = w.wallet_id
     WHERE {wallet_transfers}
 ),
@@ -539,15 +549,23 @@ legs AS (
     SELECT id AS wallet_transfer_id, 'send' AS step, cy_id AS account_id, -current_year_fen AS expected, 0 AS found
     FROM chosen WHERE send_entry_id IS NOT NULL
     UNION ALL SELECT id, 'send', py_id, -prior_years_fen, 0 FROM chosen WHERE send_entry_id IS NOT NULL
-    UNION ALL SELECT id, 'send', pending_id, amount_fen, 0 FROM chosen WHERE send_entry_id IS NOT NULL
+    UNION ALL SELECT id, 'send', hold_id, amount_fen, 0 FROM chosen WHERE send_entry_id IS NOT NULL
     UNION ALL SELECT c.id, 'send', p.account_id, 0, p.amount_fen FROM chosen c JOIN postings p ON p.entry_id = c.send_entry_id
+    UNION ALL SELECT id, 'arrive', transit_in_id, -amount_fen, 0 FROM chosen WHERE arrive_entry_id IS NOT NULL
+    UNION ALL SELECT id, 'arrive', pending_id, amount_fen, 0 FROM chosen WHERE arrive_entry_id IS NOT NULL
+    UNION ALL SELECT c.id, 'arrive', p.account_id, 0, p.amount_fen
+    FROM chosen c JOIN postings p ON p.entry_id = c.arrive_entry_id
     UNION ALL SELECT id, 'accept', pending_id, -amount_fen, 0 FROM chosen WHERE accept_entry_id IS NOT NULL
     UNION ALL SELECT id, 'accept', wallet_account_id, amount_fen, 0 FROM chosen WHERE accept_entry_id IS NOT NULL
     UNION ALL SELECT c.id, 'accept', p.account_id, 0, p.amount_fen
     FROM chosen c JOIN postings p ON p.entry_id = c.accept_entry_id
-    UNION ALL SELECT id, 'return', pending_id, -amount_fen, 0 FROM chosen WHERE return_entry_id IS NOT NULL
-    UNION ALL SELECT id, 'return', cy_id, current_year_fen, 0 FROM chosen WHERE return_entry_id IS NOT NULL
-    UNION ALL SELECT id, 'return', py_id, prior_years_fen, 0 FROM chosen WHERE return_entry_id IS NOT NULL
+    UNION ALL SELECT id, 'return', hold_id, -amount_fen, 0 FROM chosen WHERE return_entry_id IS NOT NULL
+    UNION ALL SELECT id, 'return', cy_id, current_year_fen, 0
+    FROM chosen WHERE return_entry_id IS NOT NULL AND direction <> 'in'
+    UNION ALL SELECT id, 'return', py_id, prior_years_fen, 0
+    FROM chosen WHERE return_entry_id IS NOT NULL AND direction <> 'in'
+    UNION ALL SELECT id, 'return', transit_in_id, amount_fen, 0
+    FROM chosen WHERE return_entry_id IS NOT NULL AND direction = 'in'
     UNION ALL SELECT c.id, 'return', p.account_id, 0, p.amount_fen
     FROM chosen c JOIN postings p ON p.entry_id = c.return_entry_id
 )
@@ -556,26 +574,39 @@ SELECT wallet_transfer_id, account_id, 'its ' || step || ' entry''s posting' AS 
 FROM legs GROUP BY wallet_transfer_id, step, account_id HAVING SUM(expected) <> SUM(found)
 """
 
-#: A transfer has the entries of its state: sent (send), accepted (send, accept), returned or refused (send, return).
+#: A transfer has the entries of its direction and state. Local: sent (send), accepted (send, accept), returned (send,
+#: return). Sent to another province: send, and return once returned or refused there; an accepted one has no entry
+#: here (the money is there). Come from another province: arrive, then accept or return; refused on arrival: none.
 WALLET_STATES = """
-SELECT x.id AS wallet_transfer_id, 'its entries (send, accept, return) for its state' AS what, 'text' AS unit,
-       x.expected, x.found
+SELECT x.id AS wallet_transfer_id, 'its entries (send, arrive, accept, return) for its state' AS what,
+       'text' AS unit, x.expected, x.found
 FROM (
     SELECT w.id,
-           w.state || ': ' || CASE w.state WHEN 'sent' THEN 'send' WHEN 'accepted' THEN 'send accept'
-                                           WHEN 'returned' THEN 'send return' WHEN 'refused' THEN 'send return'
-                                           ELSE '?' END AS expected,
-           w.state || ': ' || TRIM(CASE WHEN w.send_entry_id IS NOT NULL THEN 'send' ELSE '' END
-                                   || CASE WHEN w.accept_entry_id IS NOT NULL THEN ' accept' ELSE '' END
-                                   || CASE WHEN w.return_entry_id IS NOT NULL THEN ' return' ELSE '' END) AS found
+           w.direction || ' ' || w.state || ': ' || CASE
+               WHEN w.direction = 'local' AND w.state = 'sent' THEN 'send'
+               WHEN w.direction = 'local' AND w.state = 'accepted' THEN 'send accept'
+               WHEN w.direction = 'local' AND w.state = 'returned' THEN 'send return'
+               WHEN w.direction = 'out' AND w.state IN ('sent', 'accepted') THEN 'send'
+               WHEN w.direction = 'out' AND w.state IN ('returned', 'refused') THEN 'send return'
+               WHEN w.direction = 'in' AND w.state = 'sent' THEN 'arrive'
+               WHEN w.direction = 'in' AND w.state = 'accepted' THEN 'arrive accept'
+               WHEN w.direction = 'in' AND w.state = 'returned' THEN 'arrive return'
+               WHEN w.direction = 'in' AND w.state = 'refused' THEN ''
+               ELSE '?' END AS expected,
+           w.direction || ' ' || w.state || ': ' || TRIM(
+               CASE WHEN w.send_entry_id IS NOT NULL THEN 'send' ELSE '' END
+               || CASE WHEN w.arrive_entry_id IS NOT NULL THEN ' arrive' ELSE '' END
+               || CASE WHEN w.accept_entry_id IS NOT NULL THEN ' accept' ELSE '' END
+               || CASE WHEN w.return_entry_id IS NOT NULL THEN ' return' ELSE '' END) AS found
     FROM wallet_transfers w WHERE {wallet_transfers}
 ) x WHERE x.expected <> x.found
 """
 
-#: Each region's pending account holds exactly the transfers of its payers still sent (the whole table, any day).
+#: Each region's pending account holds exactly the transfers of its payers still waiting here for the relative,
+#: local or come from another province (the whole table, any day).
 WALLET_PENDING = """
-WITH owed AS (SELECT region_code, SUM(amount_fen) AS fen FROM wallet_transfers WHERE state = 'sent'
-              GROUP BY region_code),
+WITH owed AS (SELECT region_code, SUM(amount_fen) AS fen FROM wallet_transfers
+              WHERE state = 'sent' AND direction IN ('local', 'in') GROUP BY region_code),
 held AS (SELECT SUBSTR(a.system_key, 16) AS region_code, COALESCE(SUM(p.amount_fen), 0) AS fen
          FROM accounts a LEFT JOIN postings p ON p.account_id = a.id WHERE a.fund = 'wallet_pending'
          GROUP BY a.system_key)
@@ -583,6 +614,25 @@ SELECT region_code, 'the pending account against the transfers still sent' AS wh
        SUM(expected) AS expected, SUM(found) AS found
 FROM (SELECT region_code, fen AS expected, 0 AS found FROM owed UNION ALL SELECT region_code, 0, fen FROM held) x
 GROUP BY region_code HAVING SUM(expected) <> SUM(found)
+"""
+
+#: HN-9: the transit account towards each other province holds what was sent there and not given back (sent or
+#: accepted); the one from each other province is short of what arrived from there and was not given back.
+WALLET_TRANSIT = """
+WITH owed AS (
+    SELECT 'wallet_transit_out:' || counterpart_province AS account, SUM(amount_fen) AS fen FROM wallet_transfers
+    WHERE direction = 'out' AND state IN ('sent', 'accepted') GROUP BY counterpart_province
+    UNION ALL
+    SELECT 'wallet_transit_in:' || counterpart_province, -SUM(amount_fen) FROM wallet_transfers
+    WHERE direction = 'in' AND state IN ('sent', 'accepted') GROUP BY counterpart_province
+),
+held AS (SELECT a.system_key AS account, COALESCE(SUM(p.amount_fen), 0) AS fen
+         FROM accounts a LEFT JOIN postings p ON p.account_id = a.id
+         WHERE a.fund IN ('wallet_transit_out', 'wallet_transit_in') GROUP BY a.system_key)
+SELECT account, 'the transit account against the transfers between the provinces' AS what, 'fen' AS unit,
+       SUM(expected) AS expected, SUM(found) AS found
+FROM (SELECT account, fen AS expected, 0 AS found FROM owed UNION ALL SELECT account, 0, fen FROM held) x
+GROUP BY account HAVING SUM(expected) <> SUM(found)
 """
 
 CONTRIBUTION_SIDES = """
@@ -812,11 +862,11 @@ CHECKS: tuple[_Spec, ...] = (
                                 "contribution", '"on"', "{contributions}"),
                     ("contribution_id",))), of_institutions=False),
     _Spec("wallet.entries", "医保钱包转账分录", "each wallet transfer's entries move what it says, as its state says",
-          ("WAL-1", "WAL-4"),
+          ("WAL-1", "WAL-4", "HN-9"),
           _queries((WALLET_LEGS, ("wallet_transfer_id", "account_id")), (WALLET_STATES, ("wallet_transfer_id",)),
                    (_entry_head("wallet_transfers", "w", "wallet_transfer_id", "send_entry_id", "'wallet_send'",
                                 "wallet_transfer", "sent_on", "{wallet_transfers}"), ("wallet_transfer_id",)),
-                   (WALLET_PENDING, ("region_code",))), of_institutions=False),
+                   (WALLET_PENDING, ("region_code",)), (WALLET_TRANSIT, ("account",))), of_institutions=False),
     _Spec("national.fund_entry", "统筹基金支付分录", "the pooled fund's share is posted to the institution",
           ("NI-4", "NI-5"),
           _queries((NATIONAL_FUND, ("ni_settlement_id",)),
