@@ -14,8 +14,9 @@ A transfer is two steps joined by a system account, ``wallet_pending:<payer's re
 * **arrival**, either **accept** (``wallet_accept``: pending into the relative's wallet) or **return**
   (``wallet_return``: pending back into the funds it came from).
 
-The arrival side reads only the transfer row and the pending account, never the payer's account, so that a later
-cross-province hub can drive it from a message carrying ``transfer_no`` (``<region>-<uuid>``, unique everywhere).
+A relative insured in another province (HN-9) is reached through the hub: the send then holds the money on the
+transit account towards that province and a message carries the transfer (:mod:`gongji.wallet.across`); each instance
+keeps one row of it (``direction`` ``out`` and ``in``) under one ``transfer_no`` (``<region>-<uuid>``).
 Every step is one transaction of the caller's (services flush, never commit), with an event that concerns both
 sides (N-9).
 """
@@ -23,7 +24,7 @@ sides (N-9).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -38,10 +39,12 @@ from gongji.db import Database
 from gongji.env import Env
 from gongji.errors import GongjiError
 from gongji.events.service import record as record_event
+from gongji.inputs import check_id
 from gongji.ledger import service as ledger
 from gongji.ledger.models import Account
 from gongji.people import service as people
 from gongji.people.ids import parse_id_number
+from gongji.records import service as records
 from gongji.settlement import rules as settlement_rules
 from gongji.terms import Fund
 from gongji.transfers.service import read_sending
@@ -364,3 +367,33 @@ def return_unaccepted(db: Database, env: Env, *, chunk_size: int = RETURN_CHUNK,
         if last is None:
             return returned
         after_id = last
+
+
+# -- records (N-9) ---------------------------------------------------------------------------------
+
+#: Whose transfers :func:`transfers_of` lists: those the person sent, or those sent to him.
+PAYER, BENEFICIARY = "payer", "beneficiary"
+
+
+def transfers_of(session: Session, *, person_id: int, role: str, states: Collection[str] | None = None,
+                 limit: int = 50, offset: int = 0) -> records.Page[WalletTransfer]:
+    """N-9: the wallet transfers a person of this instance sent (``role`` payer) or that were sent to him
+    (beneficiary), newest first; only those in ``states`` when given.
+
+    Across provinces (HN-9) a transfer he sent to another province is listed on his side as ``out``, one sent to him
+    from there as ``in``; one refused on arrival here names no relative of this instance and is not his to see.
+    """
+    check_id(person_id, field="person_id")
+    if role not in (PAYER, BENEFICIARY):
+        raise GongjiError("INVALID_FIELD", field="role", reason_zh="可选：payer、beneficiary",
+                          reason_en="one of: payer, beneficiary")
+    limit, offset = records.check_paging(limit, offset)
+    column = WalletTransfer.payer_id if role == PAYER else WalletTransfer.beneficiary_id
+    where = [column == person_id]
+    if states is not None:
+        where.append(WalletTransfer.state.in_(list(states)))
+    total = session.execute(select(func.count()).select_from(WalletTransfer).where(*where)).scalar_one()
+    rows = session.execute(select(WalletTransfer).where(*where)
+                           .order_by(WalletTransfer.sent_at.desc(), WalletTransfer.id.desc())
+                           .limit(limit).offset(offset)).scalars().all()
+    return records.Page(items=list(rows), total=int(total), limit=limit, offset=offset)
