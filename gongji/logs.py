@@ -211,8 +211,11 @@ def uvicorn_log_config(json: bool | None = None, level: str | int | None = None)
         },
         "root": {"handlers": ["default", "file"] if log_file else ["default"], "level": level},
         "loggers": {
-            name: {"handlers": [], "level": level, "propagate": True}
-            for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
+            **{name: {"handlers": [], "level": level, "propagate": True}
+               for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")},
+            # one line per outgoing request (the federation deliverer, the national client) is noise; failures are
+            # logged by their callers
+            "httpx": {"handlers": [], "level": "WARNING", "propagate": True},
         },
     }
 

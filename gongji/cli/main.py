@@ -34,9 +34,9 @@ from gongji.api.settings import server_key_from_env
 from gongji.cli.audit import register as register_audit_commands
 from gongji.cli.batch import register as register_batch_commands
 from gongji.cli.bench import register as register_bench_command
+from gongji.cli.federation import register as register_federation_commands
 from gongji.cli.reconcile import register as register_reconcile_commands
 from gongji.cli.verify import register as register_verify_command
-from gongji.cli.federation import register as register_federation_commands
 from gongji.cli.wallet import register as register_wallet_command
 from gongji.clock import FixedClock
 from gongji.db import Database, database_url
@@ -333,6 +333,15 @@ def run_server(url: str, *, host: str, port: int, workers: int, notify: bool, mi
     db.dispose()
     base = f"http://{host}:{port}"
     console.print(Text(f"共济服务 Gongji service · {shown_url(db.url)}", style="bold"))
+    if os.environ.get("GONGJI_FEDERATION"):
+        from gongji.federation import config
+
+        try:
+            federation = config.from_env()
+        except config.FederationConfigError as exc:
+            raise fail(f"跨省互联配置有误 · federation settings: {exc}", EXIT_REFUSED) from None
+        role = f"省份 province {federation.province}" if federation.province else "枢纽 hub"
+        console.print(Text(f"  跨省互联 federation  {role} · {federation.path}", style="dim"))
     console.print(Text(f"  接口文档 API docs   {base}/docs\n  OpenAPI            {base}/openapi.json\n"
                        f"  健康 health        {base}/healthz  {base}/readyz\n  指标 metrics       {base}/metrics",
                        style="dim"))

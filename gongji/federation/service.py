@@ -184,6 +184,8 @@ def deliver_once(db: Database, env: Env, client: httpx.Client) -> tuple[int, int
             except (httpx.HTTPError, wire.DeliveryFailed) as exc:
                 error = f"{type(exc).__name__}: {exc}"
                 unreachable.add(peer.name)
+                log.warning("federation: %s did not acknowledge a message (%s); it will be sent again", peer.name,
+                            error[:200])
         _settle(db, env, config, row_id, error)
         if error is None:
             acked += 1
