@@ -36,10 +36,11 @@ class Acknowledgement(Output):
              summary="接收跨省消息 · receive one message from the hub or a province (signed; applied once)")
 async def receive_message(request: Request) -> Acknowledgement:
     db, env = request.app.state.db, request.app.state.env
-    if env.federation is None:
-        raise GongjiError("FEDERATION_NOT_CONFIGURED")
     body = await request.body()
     sender = request.headers.get(wire.SENDER, "")
+    if env.federation is None:  # no sender is known: refused as any stranger is
+        raise GongjiError("FEDERATION_SIGNATURE_INVALID", reason_zh="本平台未配置跨省互联（GONGJI_FEDERATION），不认识任何发送方",
+                          reason_en="this instance has no federation settings (GONGJI_FEDERATION), so it knows no sender")
     wire.check_signature(env.federation.secret_of(sender), sender=sender,
                          timestamp=request.headers.get(wire.TIMESTAMP, ""),
                          signature=request.headers.get(wire.SIGNATURE, ""), body=body)

@@ -9,14 +9,14 @@ prior-years) is shown to the payer and staff only.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from pydantic import Field
 from sqlalchemy.orm import Session
 
 from gongji.api.calls import Call, IdempotencyKey, allow
-from gongji.api.schemas import Id, IdNumber, Input, Output, PositiveFen, shown_id
+from gongji.api.schemas import Id, IdNumber, Input, Limit, Offset, Output, Page, PositiveFen, shown_id
 from gongji.auth.service import Role
 from gongji.clock import CST
 from gongji.errors import GongjiError
@@ -207,5 +207,23 @@ def get_wallet_transfer(wallet_transfer_id: Id, call: PersonOrStaff) -> WalletTr
         row = wallets.get_transfer(s, wallet_transfer_id)
         _visible(call, s, row)
         return transfer_view(call, s, row)
+
+    return call.read(work)
+
+
+@router.get("/people/{person_id}/wallet-transfers", response_model=Page[WalletTransferView],
+            summary="医保钱包转账记录 · the wallet transfers a person sent or received, newest first (himself, "
+                    "staff of his region; N-9)")
+def list_wallet_transfers(
+    person_id: Id, call: PersonOrStaff,
+    role: Annotated[Literal["payer", "beneficiary"], Query(
+        description="payer：我转出的；beneficiary：转给我的 · those I sent / those sent to me")] = "payer",
+    limit: Limit = 50, offset: Offset = 0,
+) -> Page[WalletTransferView]:
+    def work(s: Session) -> Page[WalletTransferView]:
+        load_person(call, s, person_id)
+        found = wallets.transfers_of(s, person_id=person_id, role=role, limit=limit, offset=offset)
+        return Page[WalletTransferView](items=[transfer_view(call, s, row) for row in found.items],
+                                        total=found.total, limit=found.limit, offset=found.offset)
 
     return call.read(work)

@@ -280,4 +280,5 @@ def test_cell(scene, method, path, caller, allowed):
         assert refused, f"{caller} should be refused: {r.status_code} {r.text[:300]}"
         assert r.json()["code"] in {"AUTH_REQUIRED", "FORBIDDEN", "OUTSIDE_YOUR_REGION", "REGION_NOT_MANAGED",
                                     "INSTITUTION_OUT_OF_REGION", "SETTLEMENT_OF_OTHER_INSTITUTION",
-                                    "NOT_HOUSEHOLDER", "NOT_PARTY_TO_BINDING", "ACTOR_NOT_ALLOWED"}, r.text
+                                    "NOT_HOUSEHOLDER", "NOT_PARTY_TO_BINDING", "ACTOR_NOT_ALLOWED",
+                                    "FEDERATION_SIGNATURE_INVALID"}, r.text
