@@ -371,6 +371,12 @@ CATALOGUE: dict[str, ErrorSpec] = {
         "{name} 的医保钱包已关闭，不能再转入。如需继续，请 {name} 到经办机构办理。",
         "{name}'s medical insurance wallet is closed and takes no more money. {name} can ask insurance staff.",
     ),
+    "WALLET_NOT_EMPTY": ErrorSpec(
+        409,
+        "{name} 的医保钱包还有 {balance:yuan} 元，或有 {waiting} 笔转账待接收，暂不能关闭。请先用完余额、处理待接收的转账后再关闭。",
+        "{name}'s wallet still holds {balance:yuan} yuan, or {waiting} transfer(s) wait to be accepted, so it cannot be "
+        "closed yet. Spend the balance and deal with the waiting transfers first.",
+    ),
     "WALLET_NOT_FOUND": ErrorSpec(
         404,
         "{name} 尚未开通医保钱包。本人可在网上服务大厅或经办窗口开通。",

@@ -113,10 +113,17 @@ def _url(value: Any, where: str) -> str:
     return value.rstrip("/")
 
 
+def _seconds(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 86_400:
+        raise FederationConfigError(f"{where}: '{value}' is not a number of seconds (more than 0, at most 86400)")
+    return float(value)
+
+
 def parse(data: dict[str, Any], path: str = "") -> FederationConfig:
     where = path or "federation settings"
     role = data.get("role")
-    timing = {key: float(data[key]) for key in ("deliver_every_s", "max_backoff_s") if key in data}
+    timing = {key: _seconds(data[key], f"{where}: {key}") for key in ("deliver_every_s", "max_backoff_s")
+              if key in data}
     if role == PROVINCE:
         province = _province(data.get("province"), f"{where}: province")
         hub = Peer(HUB_NAME, _url(data.get("hub_url"), f"{where}: hub_url"), _secret(data, where))
@@ -142,7 +149,7 @@ def load(path: str | Path) -> FederationConfig:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise FederationConfigError(f"{path}: cannot be read ({exc.strerror})") from exc
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise FederationConfigError(f"{path}: not valid TOML ({exc})") from exc
     return parse(data, str(path))
 

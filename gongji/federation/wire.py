@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 
 from gongji.errors import GongjiError
+from gongji.federation.config import HUB_NAME
 
 SENDER, TIMESTAMP, SIGNATURE = "X-Gongji-Sender", "X-Gongji-Timestamp", "X-Gongji-Signature"
 PATH = "/v1/federation/messages"
@@ -69,6 +70,11 @@ def parse_envelope(data: Any) -> Envelope:
     for name in ("message_id", "kind", "source", "destination", "created_at"):
         if not isinstance(data.get(name), str) or not data[name] or len(data[name]) > 40:
             raise _invalid(f"'{name}' must be a string of 1 to 40 characters")
+    for name in ("source", "destination"):  # a province's two digits; the hub is a source only (its refusals)
+        value = data[name]
+        province = len(value) == 2 and value.isascii() and value.isdigit()
+        if not province and not (name == "source" and value == HUB_NAME):
+            raise _invalid(f"'{name}' must be a province's two digits" + (" or hub" if name == "source" else ""))
     kind = data["kind"]
     if kind not in KINDS:
         raise _invalid(f"unknown kind '{kind[:40]}'")
@@ -78,6 +84,9 @@ def parse_envelope(data: Any) -> Envelope:
     missing = [name for name in KINDS[kind] if name not in body]
     if missing:
         raise _invalid(f"the body of {kind} lacks {', '.join(missing)}")
+    transfer_no = body["transfer_no"]  # every kind names its transfer; checked here so that the hub relays none bad
+    if not isinstance(transfer_no, str) or not 1 <= len(transfer_no) <= 60:
+        raise _invalid("'transfer_no' must be a string of 1 to 60 characters")
     try:
         created_at = datetime.fromisoformat(data["created_at"])
     except ValueError:

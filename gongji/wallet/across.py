@@ -35,7 +35,7 @@ from gongji.env import Env
 from gongji.errors import GongjiError
 from gongji.events.service import record as record_event
 from gongji.federation import service as federation
-from gongji.federation.config import province_name
+from gongji.federation.config import HUB_NAME, province_name
 from gongji.federation.wire import Envelope
 from gongji.ledger import service as ledger
 from gongji.money import require_fen
@@ -92,7 +92,7 @@ def apply(session: Session, env: Env, envelope: Envelope) -> str:
     """Apply one message for this province (in the inbox's transaction); a few words on what it did."""
     if envelope.kind == "wallet.transfer":
         return arrive(session, env, envelope.body, source=envelope.source)
-    return settle(session, env, envelope.kind, envelope.body)
+    return settle(session, env, envelope.kind, envelope.body, source=envelope.source)
 
 
 # -- in the relative's instance --------------------------------------------------------------------
@@ -125,8 +125,16 @@ def arrive(session: Session, env: Env, body: dict[str, Any], *, source: str) -> 
         sent_at = _instant(body["sent_at"], "sent_at")
         return_due_at = _instant(body["return_due_at"], "return_due_at")
         sent_on = datetime.fromisoformat(f"{body['sent_on']}T00:00:00+08:00").date()
-        region_code = str(body["region_code"])[:6]
+        region_code = body["region_code"]
+        if not (isinstance(region_code, str) and len(region_code) == 6 and region_code.isascii()
+                and region_code.isdigit() and region_code[:2] == source):
+            raise ValueError(f"'region_code' must be the payer's six-digit region in province {source[:8]}")
         payer_name = str(body["payer_name"])[:50]
+        beneficiary_number = body["beneficiary_id_number"]
+        if not isinstance(beneficiary_number, str) or not 1 <= len(beneficiary_number) <= 18:
+            raise ValueError("'beneficiary_id_number' must be a string of 1 to 18 characters")
+        if not (len(source) == 2 and source.isdigit()):
+            raise ValueError(f"a transfer comes from a province, not from {source[:8]}")
     except (GongjiError, ValueError) as exc:
         # a malformed transfer cannot be taken in nor refused by number alone: the sender must mend it
         raise GongjiError("FEDERATION_MESSAGE_INVALID", reason=f"wallet.transfer {transfer_no}: {exc}") from None
@@ -137,7 +145,7 @@ def arrive(session: Session, env: Env, body: dict[str, Any], *, source: str) -> 
     now = env.now()
     row = WalletTransfer(
         transfer_no=transfer_no, direction=wallets.IN, counterpart_province=source, payer_id=None,
-        payer_id_number=payer_number, payer_name=payer_name, beneficiary_id_number=str(body["beneficiary_id_number"]),
+        payer_id_number=payer_number, payer_name=payer_name, beneficiary_id_number=beneficiary_number,
         relationship=relationship.value, amount_fen=amount, current_year_fen=0, prior_years_fen=0,
         region_code=region_code, state=wallets.SENT, sent_at=sent_at, sent_on=sent_on, return_due_at=return_due_at,
         channel=ACTOR.channel.value, operator_kind=ACTOR.kind.value, operator_id=ACTOR.id)
@@ -188,14 +196,23 @@ def arrive(session: Session, env: Env, body: dict[str, Any], *, source: str) -> 
 # -- in the payer's instance -----------------------------------------------------------------------
 
 
-def settle(session: Session, env: Env, kind: str, body: dict[str, Any]) -> str:
-    """Step 4: what the relative's instance says became of a transfer sent from here."""
+def settle(session: Session, env: Env, kind: str, body: dict[str, Any], *, source: str | None = None) -> str:
+    """Step 4: what the relative's instance says became of a transfer sent from here.
+
+    Only the province it was sent to (``source`` of the message) speaks for it; the hub only to refuse it (a
+    province it does not serve). A message from anyone else about it is refused and changes nothing.
+    """
     transfer_no = _transfer_no(body["transfer_no"])
     row = session.execute(select(WalletTransfer).where(WalletTransfer.transfer_no == transfer_no,
                                                        WalletTransfer.direction == wallets.OUT)
                           ).scalar_one_or_none()
     if row is None:
         raise GongjiError("FEDERATION_MESSAGE_INVALID", reason=f"no transfer {transfer_no} was sent from here")
+    if source is not None and source != row.counterpart_province and not (
+            source == HUB_NAME and kind == "wallet.refused"):
+        raise GongjiError("FEDERATION_MESSAGE_INVALID",
+                          reason=f"{kind} for {transfer_no} from {source[:8]}, not from province "
+                                 f"{row.counterpart_province}, where it was sent")
     row = wallets.get_transfer(session, row.id, lock=True)
     if row.state != wallets.SENT:
         return f"{transfer_no} already {row.state}"

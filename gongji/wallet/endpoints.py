@@ -67,6 +67,17 @@ def open_wallet(body: NewWallet, call: PersonOrStaff, idempotency_key: Idempoten
     return call.once(work, body=body, status_code=201, required=False)
 
 
+@router.post("/people/{person_id}/wallet/close", response_model=WalletView,
+             summary="关闭医保钱包 · close a wallet, empty and with nothing waiting (its holder, or staff; WAL-1)")
+def close_wallet(person_id: Id, call: PersonOrStaff, idempotency_key: IdempotencyKey = None):
+    def work(s: Session) -> WalletView:
+        person = load_person(call, s, person_id)  # himself, or staff of his region
+        row = wallets.close_wallet(s, call.env, id_number=person.id_number, actor=call.who.actor(call.channel(None)))
+        return wallet_view(call, s, row)
+
+    return call.once(work, required=False)
+
+
 @router.get("/people/{person_id}/wallet", response_model=WalletView,
             summary="医保钱包 · a person's wallet and its balance (himself, staff of his region)")
 def get_wallet(person_id: Id, call: PersonOrStaff) -> WalletView:

@@ -107,7 +107,32 @@ def open_wallet(session: Session, env: Env, *, id_number: str, actor: Actor) -> 
     return wallet, True
 
 
-# -- send ------------------------------------------------------------------------------------------
+def close_wallet(session: Session, env: Env, *, id_number: str, actor: Actor) -> Wallet:
+    """WAL-1: the holder (or staff for him) closes his wallet; from then on transfers to it are refused
+    (WALLET_CLOSED, also on arrival from another province). Only an empty wallet with no transfer waiting for him
+    closes: its money is his and is spent first (WALLET_NOT_EMPTY). Closing a closed wallet returns it as it is."""
+    person = people.find(session, id_number, lock=True)
+    if not (actor.is_person(person.id) or actor.is_staff):
+        raise GongjiError("ACTOR_NOT_ALLOWED", name=person.name, who_zh="钱包持有人", who_en="the wallet's holder")
+    wallet = wallet_of(session, person.id)
+    if wallet is None:
+        raise GongjiError("WALLET_NOT_FOUND", name=person.name)
+    if wallet.status == CLOSED:
+        return wallet
+    balance = ledger.lock(session, [wallet.account_id])[wallet.account_id]
+    waiting = session.execute(select(func.count()).select_from(WalletTransfer).where(
+        WalletTransfer.beneficiary_id == person.id, WalletTransfer.state == SENT,
+        WalletTransfer.direction != OUT)).scalar_one()
+    if balance or waiting:
+        raise GongjiError("WALLET_NOT_EMPTY", name=person.name, balance=balance, waiting=waiting)
+    wallet.status, wallet.closed_at = CLOSED, env.now()
+    session.flush()
+    record_event(session, env, kind="wallet.closed", actor=actor, subject_type="wallet", subject_id=wallet.id,
+                 concerns=[person.id], data={"region_code": wallet.region_code})
+    return wallet
+
+
+# -- send ------------------------------------------------------------------------------------------# -- send ------------------------------------------------------------------------------------------
 
 
 def send(
