@@ -183,7 +183,10 @@ def deliver_once(db: Database, env: Env, client: httpx.Client) -> tuple[int, int
                 wire.deliver(client, peer.url, peer.secret, config.name, envelope)
             except (httpx.HTTPError, wire.DeliveryFailed) as exc:
                 error = f"{type(exc).__name__}: {exc}"
-                unreachable.add(peer.name)
+                # a hop that is down or failing is left alone for the rest of the pass; one that refused this one
+                # message (4xx) may still take the others
+                if not isinstance(exc, wire.DeliveryFailed) or exc.status >= 500:
+                    unreachable.add(peer.name)
                 log.warning("federation: %s did not acknowledge a message (%s); it will be sent again", peer.name,
                             error[:200])
         _settle(db, env, config, row_id, error)

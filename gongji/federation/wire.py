@@ -126,8 +126,12 @@ def deliver(client: httpx.Client, url: str, secret: bytes, sender: str, envelope
         "Content-Type": "application/json", SENDER: sender, TIMESTAMP: timestamp,
         SIGNATURE: sign(secret, sender, timestamp, body)})
     if response.status_code != 200:
-        raise DeliveryFailed(f"HTTP {response.status_code}: {response.text[:300]}")
+        raise DeliveryFailed(f"HTTP {response.status_code}: {response.text[:300]}", response.status_code)
 
 
 class DeliveryFailed(Exception):
-    """The next hop did not acknowledge a message; it is sent again later."""
+    """The next hop answered but did not acknowledge a message; it is sent again later."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status

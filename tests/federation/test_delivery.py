@@ -139,6 +139,18 @@ def test_hn_9_a_refusing_next_hop_keeps_the_message_with_its_answer(fed, family)
     assert fed.p41.inbox() == []
 
 
+def test_hn_9_a_message_refused_by_the_next_hop_does_not_hold_up_the_others(fed, family):
+    """HN-9: a next hop that answered 4xx to one message is still up: the messages after it in the same pass are
+    delivered (only a hop that does not answer, or answers 5xx, is left alone for the rest of the pass)."""
+    fed.hub.db.run(lambda s: service.enqueue(s, fed.hub.env, kind="wallet.accepted", destination="41", source="23",
+                                             body={"transfer_no": "230100-nothing",
+                                                   "accepted_at": "2025-06-02T10:00:00+08:00"}))
+    send(fed, family.payer, family.wife.id_number, 1_000)
+    assert fed.deliver(fed.p23) == (1, 0)  # the transfer is at the hub, behind the bad message
+    assert fed.deliver(fed.hub) == (1, 1)
+    assert [m.kind for m in fed.p41.inbox()] == ["wallet.transfer"]
+
+
 def test_hn_9_a_destination_with_no_route_is_kept(fed):
     """HN-9: a message for a province the hub no longer serves (its settings changed) is kept, "no route", not lost."""
     fed.hub.db.run(lambda s: service.enqueue(s, fed.hub.env, kind="wallet.accepted", destination="44", source="23",
