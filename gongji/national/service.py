@@ -118,7 +118,8 @@ def _check_insutype(person: Person, given: str) -> None:
 
 
 def _own_balance(session: Session, person_id: int) -> int:
-    """The patient's own balance as the database has it now (``balc``), both funds."""
+    """The patient's own balance as the database has it now (``balc``): both funds and his wallet, since what the
+    wallet pays is counted in ``acct_pay`` like his own account's payments (docs/wallet.md)."""
     total = session.execute(select(func.coalesce(func.sum(Account.balance_fen), 0))
                             .where(Account.person_id == person_id)).scalar_one()
     return int(total)
