@@ -346,7 +346,7 @@ def test_transfers_between_provinces_survive_killed_processes_and_end_where_they
     load.run()
     marks.append(time.monotonic())
     assert not load.errors, load.errors
-    assert dict(load.faults.kills) == {"hub": 1, "23": 1, "41": 1}, load.faults.log
+    assert dict(load.faults.kills) == {"hub": KILL_ROUNDS, "23": KILL_ROUNDS, "41": KILL_ROUNDS}, load.faults.log
 
     everything = [send for province in PROVINCES for send in sends[province]]
     unknown = [send.key for send in everything if send.outcome is None or send.outcome.status is None]
