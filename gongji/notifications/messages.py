@@ -113,6 +113,8 @@ class _Words:
 
     @property
     def payer(self) -> str:
+        if self.facts.payer_id is None and self.facts.data.get("payer_name"):  # a payer of another province (HN-9)
+            return str(self.facts.data["payer_name"])
         return self.name(self.facts.payer_id)
 
     @property
@@ -281,6 +283,39 @@ def _wallet(w: _Words, step: str) -> MessageText:
                           f"the {amount} from {w.payer} was not accepted in time and went back to them."))
 
 
+def _wallet_across(w: _Words, step: str) -> MessageText:
+    """HN-9, WAL-1: a transfer from another province arrived in the relative's wallet, or was refused (on arrival,
+    or by the hub): the reason is the refusing side's own words."""
+    amount = w.yuan(w.facts.data["amount_fen"])
+    if step == "arrived":
+        title = ("外省医保钱包转账到账", "Wallet transfer from another province")
+        if w.reader_is_payer:
+            return w.text(title, (
+                f"您转入{w.relative(w.beneficiary)} 医保钱包的 {amount}已到达对方参保地，待对方接收。",
+                f"the {amount} you sent to the wallet of {w.relative(w.beneficiary)} has reached their province "
+                f"and waits to be accepted.",
+            ))
+        return w.text(title, (
+            f"{w.payer} 从外省向您的医保钱包转账 {amount}，请于次日6:00前接收，逾期将退回。",
+            f"{w.payer} sent {amount} from another province to your medical insurance wallet; accept it before "
+            f"06:00 tomorrow, or it goes back.",
+        ))
+    title = ("医保钱包转账未能转入", "Wallet transfer refused")
+    reason_zh = w.facts.data.get("message_zh") or w.facts.data.get("code", "")
+    reason_en = w.facts.data.get("message_en") or w.facts.data.get("code", "")
+    if w.reader_is_payer:
+        return w.text(title, (
+            f"您向{w.relative(w.beneficiary)} 医保钱包转账的 {amount}未能转入，已退回您的医保个人账户。原因：{reason_zh}",
+            f"the {amount} you sent to the wallet of {w.relative(w.beneficiary)} could not be taken in and is back "
+            f"in your medical account. Reason: {reason_en}",
+        ))
+    return w.text(title, (
+        f"{w.payer} 向您的医保钱包转账的 {amount}未能转入，已退回对方。原因：{reason_zh}",
+        f"the {amount} {w.payer} sent to your wallet could not be taken in and went back to them. "
+        f"Reason: {reason_en}",
+    ))
+
+
 def _transfer_made(w: _Words) -> MessageText:
     amount = w.yuan(w.facts.data["amount_fen"])
     title = ("历年账户家庭共济划转", "Transfer of prior-years funds")
@@ -392,6 +427,8 @@ _COMPOSERS: dict[str, Callable[[_Words], MessageText]] = {
     "wallet.transfer_sent": lambda w: _wallet(w, "sent"),
     "wallet.transfer_accepted": lambda w: _wallet(w, "accepted"),
     "wallet.transfer_returned": lambda w: _wallet(w, "returned"),
+    "wallet.transfer_arrived": lambda w: _wallet_across(w, "arrived"),
+    "wallet.transfer_refused": lambda w: _wallet_across(w, "refused"),
 }
 
 #: The kinds there are words for (a test checks that every notified kind is among them).

@@ -26,6 +26,8 @@ NOTIFIED_KINDS = frozenset({
     "wallet.transfer_sent",
     "wallet.transfer_accepted",
     "wallet.transfer_returned",
+    "wallet.transfer_arrived",
+    "wallet.transfer_refused",
     "settlement.refunded",
     "family.member_added",
     "family.member_removed",

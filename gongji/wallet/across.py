@@ -174,7 +174,8 @@ def arrive(session: Session, env: Env, body: dict[str, Any], *, source: str) -> 
                message_zh=row.refusal_zh, message_en=row.refusal_en)
         record_event(session, env, kind="wallet.transfer_refused", actor=ACTOR, subject_type="wallet_transfer",
                      subject_id=row.id, concerns=wallets.concerned(row),
-                     data={"transfer_no": transfer_no, "amount_fen": amount, "code": refusal.code})
+                     data={"transfer_no": transfer_no, "amount_fen": amount, "code": refusal.code,
+                           "payer_name": payer_name, "message_zh": row.refusal_zh, "message_en": row.refusal_en})
         return f"refused {refusal.code}"
     row.wallet_id, row.beneficiary_region_code = wallet.id, wallet.region_code
     session.add(row)
@@ -188,7 +189,7 @@ def arrive(session: Session, env: Env, body: dict[str, Any], *, source: str) -> 
     session.flush()
     record_event(session, env, kind="wallet.transfer_arrived", actor=ACTOR, subject_type="wallet_transfer",
                  subject_id=row.id, concerns=[beneficiary.id],
-                 data={"transfer_no": transfer_no, "amount_fen": amount, "province": source,
+                 data={"transfer_no": transfer_no, "amount_fen": amount, "province": source, "payer_name": payer_name,
                        "return_due_at": return_due_at.isoformat()})
     return f"{transfer_no} arrived"
 
@@ -237,7 +238,7 @@ def settle(session: Session, env: Env, kind: str, body: dict[str, Any], *, sourc
     session.flush()
     data = {"transfer_no": transfer_no, "amount_fen": row.amount_fen, "province": row.counterpart_province}
     if row.refusal_code:
-        data["code"] = row.refusal_code
+        data.update(code=row.refusal_code, message_zh=row.refusal_zh, message_en=row.refusal_en)
     record_event(session, env, kind=event, actor=ACTOR, subject_type="wallet_transfer", subject_id=row.id,
                  concerns=wallets.concerned(row), data=data)
     return f"{transfer_no} {row.state}"

@@ -246,6 +246,11 @@ def send(
     return row
 
 
+def _payer_elsewhere(row: WalletTransfer) -> dict[str, str]:
+    """The payer's name for the words of a notification, when he is a person of another province (HN-9)."""
+    return {"payer_name": row.payer_name} if row.direction == IN else {}
+
+
 def concerned(row: WalletTransfer) -> list[int]:
     """The people of this instance a transfer concerns (N-9): its payer and its relative, those who are here."""
     return [person_id for person_id in (row.payer_id, row.beneficiary_id) if person_id is not None]
@@ -313,7 +318,7 @@ def accept(session: Session, env: Env, *, transfer_id: int, idempotency_key: str
         across.report(session, env, row, "wallet.accepted", accepted_at=now.isoformat())
     record_event(session, env, kind="wallet.transfer_accepted", actor=actor, subject_type="wallet_transfer",
                  subject_id=row.id, concerns=concerned(row),
-                 data={"transfer_no": row.transfer_no, "amount_fen": row.amount_fen})
+                 data={"transfer_no": row.transfer_no, "amount_fen": row.amount_fen, **_payer_elsewhere(row)})
     session.flush()
     return row
 
@@ -341,7 +346,8 @@ def _return(session: Session, env: Env, row: WalletTransfer, *, actor: Actor) ->
     record_event(session, env, kind="wallet.transfer_returned", actor=actor, subject_type="wallet_transfer",
                  subject_id=row.id, concerns=concerned(row),
                  data={"transfer_no": row.transfer_no, "amount_fen": row.amount_fen,
-                       "current_year_fen": row.current_year_fen, "prior_years_fen": row.prior_years_fen})
+                       "current_year_fen": row.current_year_fen, "prior_years_fen": row.prior_years_fen,
+                       **_payer_elsewhere(row)})
 
 
 def payer_legs(session: Session, row: WalletTransfer) -> list[ledger.Leg]:

@@ -40,6 +40,11 @@ SAMPLES: dict[str, dict] = {
                                  relationship="parent"),
     "wallet.transfer_accepted": dict(data={"transfer_no": "230100-x", "amount_fen": 20_000}, relationship="parent"),
     "wallet.transfer_returned": dict(data={"transfer_no": "230100-x", "amount_fen": 20_000}, relationship="parent"),
+    "wallet.transfer_arrived": dict(data={"transfer_no": "230100-x", "amount_fen": 20_000, "province": "23"},
+                                    relationship="parent"),
+    "wallet.transfer_refused": dict(data={"transfer_no": "230100-x", "amount_fen": 20_000, "code": "WALLET_NOT_OPEN",
+                                          "message_zh": "对方尚未开通医保钱包。", "message_en": "The wallet is not open."},
+                                    relationship="parent"),
     "family.member_added": dict(data={"member_id": RELATIVE, "relationship": "child"}, relationship="child",
                                 family_name="张家"),
     "family.member_removed": dict(data={"member_id": RELATIVE, "bindings_ended": 1}, family_name="张家"),
@@ -189,3 +194,14 @@ def test_n_9_messages_of_real_operations_name_people_but_no_numbers(world, coupl
         "您的门诊费用（哈尔滨市第一医院）已退费 12.34 元：12.34 元退回 张建国 的医保个人账户。")
     assert by_kind["contribution.paid", daughter.id].body == (
         "张建国 的医保个人账户为您缴纳 2025 年度城乡居民医保个人缴费 400.00 元。")
+
+
+def test_hn_9_a_payer_of_another_province_is_named_from_the_message():
+    """HN-9: in the relative's instance the payer is no person of its own; the words name him as his province's
+    message did, and a refusal says why in the refusing side's words."""
+    arrived = Facts(kind="wallet.transfer_arrived", reader_id=RELATIVE, names=NAMES, payer_id=None,
+                    beneficiary_id=RELATIVE, data={"amount_fen": 50_000, "payer_name": "黄军", "province": "23"})
+    assert compose(arrived, "zh").body.startswith("黄军 从外省向您的医保钱包转账 500.00 元")
+    refused = facts("wallet.transfer_refused", PAYER)
+    assert compose(refused, "zh").body.endswith("原因：对方尚未开通医保钱包。")
+    assert compose(refused, "en").body.endswith("Reason: The wallet is not open.")
