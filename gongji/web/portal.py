@@ -873,14 +873,7 @@ async def transfer(p: P) -> HTMLResponse:
                              "Choose what the relative is to you.", p)
     name = _required(values, errors, "name", "请填写亲属的姓名。", "Enter the relative's name.", p)
     _check_id_number(p, values, errors, who_zh="亲属", who_en="the relative")
-    amount_fen = 0
-    if _required(values, errors, "amount", "请填写划转金额（元）。", "Enter the amount in yuan.", p):
-        try:
-            amount_fen = yuan_to_fen(values["amount"], field="amount")
-            if amount_fen <= 0:
-                errors["amount"] = p.t("划转金额须大于零。", "The amount must be above zero.")
-        except GongjiError as error:
-            errors["amount"] = _message(p, error)
+    amount_fen = _amount_fen(p, values, errors, "划转")
     me = await p.read(lambda s: _load_me(s, p.env, who.person_id))
     policy = me.policy
     if values.get("agreement") != "yes":
@@ -1207,19 +1200,27 @@ async def wallet_send_form(p: P) -> HTMLResponse:
     return await _wallet_send_page(p, p.person().person_id)
 
 
+def _amount_fen(p: Page, values: dict[str, str], errors: dict[str, str], verb_zh: str) -> int:
+    """The form's ``amount`` in yuan as fen, exact; 0 with its error noted when missing, malformed or not above zero
+    (``verb_zh``: 划转, 转入, as the form says it)."""
+    if not _required(values, errors, "amount", f"请填写{verb_zh}金额（元）。", "Enter the amount in yuan.", p):
+        return 0
+    try:
+        amount_fen = yuan_to_fen(values["amount"], field="amount")
+    except GongjiError as error:
+        errors["amount"] = _message(p, error)
+        return 0
+    if amount_fen <= 0:
+        errors["amount"] = p.t(f"{verb_zh}金额须大于零。", "The amount must be above zero.")
+    return amount_fen
+
+
 def _check_wallet_send(p: Page, me: Me, values: dict[str, str]) -> tuple[dict[str, str], int, str | None]:
     """What the page itself can tell about the send form, all at once: (errors, amount in fen, province)."""
     errors: dict[str, str] = {}
     _required(values, errors, "relationship", "请选择这位亲属是您的什么人。", "Choose what the relative is to you.", p)
     _check_id_number(p, values, errors, who_zh="亲属", who_en="the relative")
-    amount_fen = 0
-    if _required(values, errors, "amount", "请填写转入金额（元）。", "Enter the amount in yuan.", p):
-        try:
-            amount_fen = yuan_to_fen(values["amount"], field="amount")
-            if amount_fen <= 0:
-                errors["amount"] = p.t("转入金额须大于零。", "The amount must be above zero.")
-        except GongjiError as error:
-            errors["amount"] = _message(p, error)
+    amount_fen = _amount_fen(p, values, errors, "转入")
     province = None
     if values.get("elsewhere") == "yes":
         province = values.get("beneficiary_province") or ""

@@ -119,3 +119,12 @@ def desktop(browser, live):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+def log_in(page, id_number: str, password: str) -> None:
+    """Log in to the portal as a person and wait for his home page."""
+    page.goto("/portal/login")
+    page.fill("[name=id_number]", id_number)
+    page.fill("[name=password]", password)
+    page.locator("main button[type=submit]").click()
+    page.wait_for_url("**/portal")

@@ -5,15 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from tests.browser.conftest import log_in
 from tests.conftest import TODAY
-
-
-def _log_in(page, id_number: str, password: str) -> None:
-    page.goto("/portal/login")
-    page.fill("[name=id_number]", id_number)
-    page.fill("[name=password]", password)
-    page.locator("main button[type=submit]").click()
-    page.wait_for_url("**/portal")
 
 
 def _submit(page) -> None:
@@ -26,7 +19,7 @@ def test_bind_settle_see_both_sides_unbind(live, browser, phone):
     w = live.world
     payer = w.person("王建国", current_fen=300_000)
     wife = w.person("李秀兰", sex="F")
-    _log_in(phone, payer.id_number, live.password(payer))
+    log_in(phone, payer.id_number, live.password(payer))
 
     phone.goto("/portal/bind")
     phone.fill("[name=name]", wife.name)
@@ -49,7 +42,7 @@ def test_bind_settle_see_both_sides_unbind(live, browser, phone):
     assert "456.00" in phone.locator("main").inner_text()
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", base_url=live.url)
     her = context.new_page()
-    _log_in(her, wife.id_number, live.password(wife))
+    log_in(her, wife.id_number, live.password(wife))
     her.goto("/portal/payments")
     text = her.locator("main").inner_text()
     assert "456.00" in text and payer.name in text

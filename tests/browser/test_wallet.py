@@ -8,17 +8,10 @@ from datetime import date
 from sqlalchemy import func, select
 
 from gongji.wallet.models import WalletTransfer
+from tests.browser.conftest import log_in
 
 #: A small phone's screen (an older 5-inch one), smaller than the suite's usual phone.
 SMALL_PHONE = {"width": 360, "height": 640}
-
-
-def _log_in(page, id_number: str, password: str) -> None:
-    page.goto("/portal/login")
-    page.fill("[name=id_number]", id_number)
-    page.fill("[name=password]", password)
-    page.locator("main button[type=submit]").click()
-    page.wait_for_url("**/portal")
 
 
 def _fits(page) -> None:
@@ -48,7 +41,7 @@ def test_wal_1_to_wal_4_open_send_accept_on_a_small_phone(live, browser):
         for page in (her, him):
             page.set_default_timeout(15_000)
 
-        _log_in(her, wife.id_number, live.password(wife))
+        log_in(her, wife.id_number, live.password(wife))
         her.get_by_role("link", name="医保钱包").first.click()
         her.wait_for_url("**/portal/wallet")
         open_button = her.get_by_role("button", name="开通医保钱包")
@@ -59,7 +52,7 @@ def test_wal_1_to_wal_4_open_send_accept_on_a_small_phone(live, browser):
         assert "医保钱包已开通" in her.locator("main").inner_text()
         assert her.get_by_test_id("wallet-balance").inner_text().startswith("0.00")
 
-        _log_in(him, payer.id_number, live.password(payer))
+        log_in(him, payer.id_number, live.password(payer))
         him.goto("/portal/wallet/send")
         points = him.get_by_test_id("wallet-points").inner_text()
         assert "每天最多转出 3 笔，每笔最多 2000 元" in points and "22:00 至次日 06:00" in points

@@ -25,10 +25,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from gongji.actors import Actor
 from gongji.api.app import create_app
 from gongji.api.settings import ApiSettings
-from gongji.auth import service as auth
 from gongji.clock import FixedClock
 from gongji.db import Database
 from gongji.env import Env
@@ -42,12 +40,12 @@ from gongji.policy import PolicyBook, load_policies
 from gongji.reconcile import reconcile
 from gongji.wallet import service as wallet
 from gongji.wallet.models import WalletTransfer
+from tests.api.conftest import Api
 from tests.conftest import TODAY, _truncate, drop_postgres_database, fresh_postgres_database, worker_name
 from tests.factories import Person, World
 
 POLICIES = load_policies()
 SERVER_KEY = b"test-server-key-not-for-production"
-ADMIN = Actor.system("tests")
 
 HUB_URL, P23_URL, P41_URL = "http://hub.test:8300", "http://p23.test:8301", "http://p41.test:8302"
 SECRET_23, SECRET_41 = "secret-of-the-23-hub-link", "secret-of-the-41-hub-link"
@@ -144,25 +142,9 @@ class Instance:
 
     # -- its callers over HTTP ----------------------------------------------------------------------
 
-    def person(self, who: Person, password: str = "secret-123") -> dict[str, str]:
-        """Headers of ``who`` logged in to this instance."""
-        if who.id_number not in self._tokens:
-            self.world.run(lambda s, env: auth.set_person_password(s, env, person_id=who.id, password=password,
-                                                                   actor=ADMIN))
-            r = self.client.post("/v1/auth/person", json={"id_number": who.id_number, "password": password})
-            assert r.status_code == 200, r.text
-            self._tokens[who.id_number] = {"Authorization": f"Bearer {r.json()['token']}"}
-        return self._tokens[who.id_number]
-
-    def staff(self, staff_id: str, *, region_prefix: str, role: str = "staff") -> dict[str, str]:
-        if staff_id not in self._tokens:
-            self.world.run(lambda s, env: auth.add_staff(s, env, staff_id=staff_id, name="王经办", role=role,
-                                                         region_prefix=region_prefix, password="counter-123",
-                                                         actor=ADMIN))
-            r = self.client.post("/v1/auth/staff", json={"staff_id": staff_id, "password": "counter-123"})
-            assert r.status_code == 200, r.text
-            self._tokens[staff_id] = {"Authorization": f"Bearer {r.json()['token']}"}
-        return self._tokens[staff_id]
+    # the same logins as the API tests' callers (each instance keeps its own tokens)
+    person = Api.person
+    staff = Api.staff
 
     def post_signed(self, envelope: dict[str, Any], *, sender: str, secret: str | bytes,
                     timestamp: str | None = None, language: str = "zh") -> httpx.Response:
