@@ -36,6 +36,7 @@ from gongji.cli.batch import register as register_batch_commands
 from gongji.cli.bench import register as register_bench_command
 from gongji.cli.federation import register as register_federation_commands
 from gongji.cli.reconcile import register as register_reconcile_commands
+from gongji.cli.simulate import register as register_simulate_command
 from gongji.cli.verify import register as register_verify_command
 from gongji.cli.wallet import register as register_wallet_command
 from gongji.clock import FixedClock
@@ -68,6 +69,7 @@ register_reconcile_commands(app)  # reconcile, backup
 register_audit_commands(app)  # audit seal, verify, head, show
 register_verify_command(app)  # verify
 register_wallet_command(app)  # wallet-return
+register_simulate_command(app)  # simulate
 register_federation_commands(app)  # federation deliver | status | check | example
 
 
