@@ -276,3 +276,34 @@ def state(*, start_on: date, end_on: date | None, ended_on: date | None, end_rea
     if end_on is not None and end_on < today:
         return "expired"
     return "pending" if start_on > today else "active"
+
+
+def check_existing_binding(
+    *,
+    payer: Party,
+    beneficiary: Party,
+    request: BindingRequest,
+    situation: BindingSituation,
+    policy: RegionPolicy,
+) -> None:
+    """A binding an insurer already has, loaded from its files (``gongji import people``): the rules of a binding
+    as it stands, under the payer's region policy. Not those of the act of binding, which happened elsewhere: a
+    start date in the past is fine, the acceptance of the agreement, proof documents, a counter's checklist and the
+    re-bind wait were the old system's to check."""
+    check_not_self(payer, beneficiary)
+    check_binding_model(policy)
+    if request.end_on is not None and request.end_on <= request.start_on:
+        raise GongjiError("INVALID_PERIOD", start_on=request.start_on.isoformat(), end_on=request.end_on.isoformat())
+    check_priority(request.priority)
+    check_relationship_allowed(request.relationship, policy)
+    check_relationship_plausible(request.relationship, payer, beneficiary)
+    check_enrolled(payer)
+    check_payer_scheme(payer)
+    check_enrolled(beneficiary)
+    check_payer_status(payer, policy)
+    check_beneficiary_status(beneficiary, policy)
+    check_scope(payer, beneficiary, policy)
+    check_payer_balance(payer, situation.payer_balance_fen, policy)
+    check_not_bound_already(payer, beneficiary, situation.existing_binding_id)
+    check_caps(payer, beneficiary, situation, policy)
+    check_family(beneficiary, situation.beneficiary_in_payers_family, policy)

@@ -35,6 +35,7 @@ from gongji.cli.audit import register as register_audit_commands
 from gongji.cli.batch import register as register_batch_commands
 from gongji.cli.bench import register as register_bench_command
 from gongji.cli.federation import register as register_federation_commands
+from gongji.cli.imports import register as register_import_commands
 from gongji.cli.reconcile import register as register_reconcile_commands
 from gongji.cli.simulate import register as register_simulate_command
 from gongji.cli.verify import register as register_verify_command
@@ -71,6 +72,7 @@ register_verify_command(app)  # verify
 register_wallet_command(app)  # wallet-return
 register_simulate_command(app)  # simulate
 register_federation_commands(app)  # federation deliver | status | check | example
+register_import_commands(app)  # import people | ...
 
 
 def stdout() -> Console:

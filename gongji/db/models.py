@@ -15,8 +15,10 @@ from gongji.db.base import Base
 from gongji.events.models import ChainLink, Event
 from gongji.federation.models import InboxMessage, OutboxMessage
 from gongji.idempotency import IdempotencyRecord
+from gongji.imports.models import ImportRejection, ImportRun
 from gongji.institutions.models import Institution
 from gongji.ledger.models import Account, LedgerEntry, Posting
+from gongji.life.models import LifeEvent
 from gongji.national.models import NiFeeDetail, NiFundYear, NiMessage, NiSettlement, NiSignIn, NiVisit
 from gongji.notifications.models import Notification
 from gongji.people.models import Enrollment, Person
@@ -30,5 +32,5 @@ __all__ = [
     "Event", "Family", "InboxMessage", "OutboxMessage", "FamilyMember", "IdempotencyRecord", "Institution", "InstitutionKey", "LedgerEntry", "LoginAttempt",
     "NiFeeDetail", "NiFundYear", "NiMessage", "NiSettlement", "NiSignIn", "NiVisit", "Notification", "Person", "PersonCredential", "Posting", "Refund", "RefundPart", "SeenNonce",
     "Settlement", "SettlementPart", "StaffMember", "StoredResponse", "Transfer",
-    "Wallet", "WalletTransfer",
+    "Wallet", "WalletTransfer", "ImportRun", "ImportRejection", "LifeEvent",
 ]

@@ -1,0 +1,59 @@
+"""Writing many rows at once in the caller's transaction: ``COPY`` on PostgreSQL, ``executemany`` on SQLite.
+
+The rows are plain tuples of Python values in the order of ``columns``; ids come from :func:`reserve_ids`, so that
+rows of several tables can refer to each other before any is written. Constraints and triggers hold as for any
+insert: a balanced-entry check, a unique ID number, a foreign key refuse the whole chunk, which is why loaders check
+their rows first (:mod:`gongji.imports.runner`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+
+def dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def reserve_ids(session: Session, table: str, count: int) -> list[int]:
+    """``count`` new ids for ``table``: from its sequence on PostgreSQL; above its largest id on SQLite (whose
+    writing transaction holds the database's lock, so nobody else takes them)."""
+    if count <= 0:
+        return []
+    if dialect(session) == "postgresql":
+        rows = session.execute(
+            text(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, :n)"), {"n": count})
+        return [row[0] for row in rows]
+    first = session.execute(text(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")).scalar_one()
+    return list(range(first, first + count))
+
+
+def _sqlite_value(value):
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def insert_rows(session: Session, table: str, columns: Sequence[str], rows: Sequence[tuple]) -> None:
+    """Insert ``rows`` into ``table`` in the session's transaction (flushing the session's own changes first)."""
+    if not rows:
+        return
+    session.flush()
+    driver = session.connection().connection.driver_connection
+    names = ", ".join(f'"{c}"' for c in columns)
+    if dialect(session) == "postgresql":
+        with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        marks = ", ".join("?" for _ in columns)
+        driver.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})",
+                           [tuple(map(_sqlite_value, row)) for row in rows])
