@@ -46,27 +46,25 @@ def _yuan(fen: int) -> str:
     return f"{yuan:,.0f}"
 
 
+def title(chart: str, language: str = "zh") -> str:
+    _, _, _, zh, en = next(c for c in CHARTS if c[0] == chart)
+    return zh if language == "zh" else en
+
+
 def svg(result: dict[str, Any], chart: str, language: str = "zh") -> str:
-    """One chart as an inline SVG (scales to its container; text in the page's font)."""
+    """One chart as an inline SVG, bars only (its title and legend are the page's text): drawn at about the width
+    it is shown at on a phone, so that its labels read at the page's size."""
     stem, section, figure, title_zh, title_en = next(c for c in CHARTS if c[0] == chart)
     labels, current, proposed = series(result, section, figure, language)
-    zh = language == "zh"
-    width, height, left, bottom, top = 640, 300, 12, 56, 40
+    width, height, left, bottom, top = 360, 200, 6, 28, 22
     plot_h = height - bottom - top
     top_value = max([*current, *proposed, 1])
     n = max(len(labels), 1)
     slot = (width - 2 * left) / n
-    bar = min(36.0, slot / 2.6)
-    title = title_zh if zh else title_en
-    names = ("现行", "调整后") if zh else ("current", "proposed")
-    out = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
+    bar = min(40.0, slot * 0.4)
+    name = title_zh if language == "zh" else title_en
+    out = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(name)}" '
            f'xmlns="http://www.w3.org/2000/svg">',
-           f'<title>{escape(title)}</title>',
-           f'<text x="{left}" y="20" font-size="16" font-weight="bold">{escape(title)}</text>',
-           f'<rect x="{width - 200}" y="8" width="12" height="12" fill="{CURRENT_COLOUR}"/>'
-           f'<text x="{width - 184}" y="19" font-size="13">{names[0]}</text>'
-           f'<rect x="{width - 110}" y="8" width="12" height="12" fill="{PROPOSED_COLOUR}"/>'
-           f'<text x="{width - 94}" y="19" font-size="13">{names[1]}</text>',
            f'<line x1="{left}" y1="{height - bottom}" x2="{width - left}" y2="{height - bottom}" stroke="#555"/>']
     for i, label in enumerate(labels):
         centre = left + slot * (i + 0.5)
@@ -75,12 +73,13 @@ def svg(result: dict[str, Any], chart: str, language: str = "zh") -> str:
             x, y = centre + offset, height - bottom - h
             out.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" fill="{colour}">'
                        f'<title>{escape(label)} {_yuan(value)}</title></rect>')
-            if n <= 6:
-                out.append(f'<text x="{x + bar / 2:.1f}" y="{y - 4:.1f}" font-size="11" text-anchor="middle">'
+            if n <= 5:
+                out.append(f'<text x="{x + bar / 2:.1f}" y="{y - 5:.1f}" font-size="13" text-anchor="middle">'
                            f'{_yuan(value)}</text>')
-        size = 12 if n <= 6 else 10
-        out.append(f'<text x="{centre:.1f}" y="{height - bottom + 18}" font-size="{size}" text-anchor="middle">'
-                   f'{escape(label[-5:] if n > 6 else label)}</text>')
+        if n <= 6 or i % max(1, n // 6) == 0:
+            shown = label[-2:] if n > 6 and section == "by_month" else label
+            out.append(f'<text x="{centre:.1f}" y="{height - bottom + 18}" font-size="13" text-anchor="middle">'
+                       f'{escape(shown)}</text>')
     out.append("</svg>")
     return "".join(out)
 

@@ -1,4 +1,5 @@
-"""The web pages: the portal for insured people (/portal) and the counter console for staff (/counter)."""
+"""The web pages: the portal for insured people (/portal), the counter console for staff (/counter) and the
+administrators' policy simulator (/admin/simulate)."""
 
 from __future__ import annotations
 
@@ -19,10 +20,11 @@ def _has_page(app: FastAPI, path: str) -> bool:
 
 def install(app: FastAPI) -> None:
     """Serve the pages, their static files, and answer a missing login or a stale form as a page would."""
-    from gongji.web import counter, portal
+    from gongji.web import counter, portal, simulate
 
     app.include_router(portal.router)
     app.include_router(counter.router)
+    app.include_router(simulate.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.exception_handler(LoginRequired)
