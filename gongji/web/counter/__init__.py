@@ -1,0 +1,20 @@
+"""The counter console for staff (/counter): find a person, assisted binding with the region's checklist,
+the paper attestation for a one-off payment, refunds, the day report.
+
+Staff act only for people insured in their region (``OUTSIDE_YOUR_REGION`` otherwise) and only on settlements
+of their region, through the same services as the API, recorded with the staff member as actor and the
+channel ``counter`` (N-8), or ``hospital_office`` for a paper attestation taken at a hospital (SZ-5).
+
+Pages that change money carry a one-time key in the form (hidden field ``key``): sending the same form twice
+refunds or settles once, as an ``Idempotency-Key`` does for the API; the key is kept apart per staff member
+like the API keeps a staff member's keys apart from the institutions' own.
+
+A module per area registers its pages on the one :data:`router`: :mod:`.login`, :mod:`.find` (a person and his
+page), :mod:`.bindings`, :mod:`.settlements`, :mod:`.attestation`, :mod:`.report`. Refusals are put next to
+their fields by :mod:`gongji.web.forms`.
+"""
+
+from gongji.web.counter import attestation, bindings, find, login, report, settlements  # noqa: F401
+from gongji.web.counter.common import router
+
+__all__ = ["router"]

@@ -1,0 +1,67 @@
+"""Log in, log out, and the home page: own balance, who my account pays for, who pays for me (N-9)."""
+
+from __future__ import annotations
+
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from gongji.auth import throttle
+from gongji.records import service as records
+from gongji.web import forms
+from gongji.web.identity import provider_from_env
+from gongji.web.portal.common import P, load_me, router, safe_next_, show
+from gongji.web.portal.wallet import wallet_summary
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_form(p: P, next: str | None = None) -> HTMLResponse:
+    if p.principal is not None and p.principal.person_id is not None:
+        return p.redirect(safe_next_(next))
+    return p.render("portal/login.html", next=safe_next_(next), asks_password=provider_from_env().asks_password)
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(p: P) -> HTMLResponse:
+    form = await p.form()
+    provider = provider_from_env()
+    minutes = p.settings.person_session_minutes
+    if provider.asks_password:  # a password can be guessed: tries are counted (gongji/auth/throttle.py)
+        run = run_in_threadpool(
+            throttle.guarded_login, p.db, p.env, throttle.Limits.of(p.settings), kind=throttle.PERSON,
+            identifier=form.get("id_number", ""), client=throttle.client_of(p.request),
+            login=lambda s: provider.login(s, p.env, p.request, form, minutes))
+    else:
+        run = p.write(lambda s: provider.login(s, p.env, p.request, form, minutes))
+    done = await forms.attempt(p, run, fields=("id_number", "password"))
+    if done.failed:
+        return p.render("portal/login.html", status_code=429 if done.failed.status == 429 else 400,
+                        errors=done.failed.errors, values={"id_number": form.get("id_number", "")},
+                        next=safe_next_(form.get("next")), asks_password=provider.asks_password)
+    response = p.redirect(safe_next_(form.get("next")))
+    p.start_session(response, done.value)
+    return response
+
+
+@router.post("/logout")
+async def logout(p: P) -> RedirectResponse:
+    return await p.log_out("/portal/login")
+
+
+@router.get("", response_class=HTMLResponse)
+async def home(p: P) -> HTMLResponse:
+    """首页: own balance, who my account pays for, who pays for me, recent payments both ways (N-9)."""
+    me_ = p.person()
+    today = p.env.today()
+
+    def facts(s):
+        return {
+            "me": load_me(s, p.env, me_.person_id),
+            "bindings": records.authorization_records(s, person_id=me_.person_id, today=today,
+                                                      include_ended=False).items,
+            "paid_by_me": records.payments_as_payer(s, person_id=me_.person_id, limit=5).items,
+            "paid_for_me": records.paid_for_me(s, person_id=me_.person_id, limit=5).items,
+            "wallet": wallet_summary(s, me_.person_id),
+        }
+
+    data = await p.read(facts)
+    return show(p, data.pop("me"), "portal/home.html", nav="home", **data)
