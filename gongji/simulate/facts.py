@@ -28,7 +28,7 @@ from gongji.events.models import Event
 from gongji.ledger.models import Account, LedgerEntry, Posting
 from gongji.people.models import Enrollment, Person
 from gongji.settlement.models import Refund, Settlement, SettlementPart
-from gongji.terms import Scheme, Status, Use
+from gongji.terms import Fund, Scheme, Status, Use
 
 #: Ids per ``IN (...)`` list: below SQLite's limit of bound parameters.
 CHUNK = 5000
@@ -136,9 +136,25 @@ class World:
     settlements: dict[int, SettlementFacts] = field(default_factory=dict)
     timeline: list[Step] = field(default_factory=list)
 
-    @property
-    def in_region(self) -> list[SettlementFacts]:
-        return [s for s in self.settlements.values() if s.region_code.startswith(self.region)]
+    _funds: dict[int, tuple[tuple[Fund, int], ...]] = field(default_factory=dict, repr=False)
+    _parties: dict[int, Party] = field(default_factory=dict, repr=False)
+
+    def funds_of(self, person_id: int) -> tuple[tuple[Fund, int], ...]:
+        """The person's (fund, account id), in account order (as settlement reads them)."""
+        funds = self._funds.get(person_id)
+        if funds is None:
+            funds = tuple((Fund(f), a) for f, a in sorted(self.accounts.get(person_id, {}).items(), key=lambda x: x[1]))
+            self._funds[person_id] = funds
+        return funds
+
+    def party(self, person: PersonFacts, day: date) -> Party:
+        """:meth:`PersonFacts.party_on`, kept for people whose status did not change."""
+        if person.changes:
+            return person.party_on(day)
+        party = self._parties.get(person.id)
+        if party is None:
+            party = self._parties[person.id] = person.party_on(day)
+        return party
 
 
 def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:

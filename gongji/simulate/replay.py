@@ -73,16 +73,15 @@ class Side:
         self._paid, self._cash, self._rolled = {}, {}, set()
 
     def _funds(self, person_id: int) -> tuple[rules.FundBalance, ...]:
-        funds = self.world.accounts.get(person_id, {})
-        return tuple(rules.FundBalance(account_id=a, fund=Fund(f), balance_fen=self.balances[a])
-                     for f, a in sorted(funds.items(), key=lambda x: x[1]))
+        balances = self.balances
+        return tuple([rules.FundBalance(a, f, balances[a]) for f, a in self.world.funds_of(person_id)])
 
     # -- the steps ------------------------------------------------------------------------------------
 
     def settle(self, s: SettlementFacts) -> Planned:
         world, day = self.world, s.settled_on
         patient = world.people[s.patient_id]
-        patient_party = patient.party_on(day)
+        patient_party = world.party(patient, day)
         patient_policy = self.policy(patient.region_code)
         payers: list[tuple[int | None, int | None, int]] = [
             (b.id, b.priority, b.payer_id) for b in self._bound_to.get(patient.id, ()) if b.active_on(day)]
@@ -93,7 +92,7 @@ class Side:
         for binding_id, priority, payer_id in payers:
             payer = world.people[payer_id]
             payer_policy = self.policy(payer.region_code)
-            reason = rules.skip_reason(payer=payer.party_on(day), patient=patient_party, payer_policy=payer_policy,
+            reason = rules.skip_reason(payer=world.party(payer, day), patient=patient_party, payer_policy=payer_policy,
                                        patient_policy=patient_policy, use=s.use)
             if reason is None and not world.accounts.get(payer_id):
                 reason = "payer_not_employee"

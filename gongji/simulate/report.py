@@ -67,7 +67,8 @@ class Accumulator:
         s = planned[0].settlement
         world = self.sides[0].world
         patient = world.people[s.patient_id]
-        month = s.settled_on.strftime("%Y-%m")
+        day = s.settled_on
+        month = f"{day.year}-{day.month:02d}"
         patient_band = age_band(patient.age_on(s.settled_on))
         in_region = s.region_code.startswith(world.region)
         if in_region:
