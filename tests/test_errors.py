@@ -61,11 +61,13 @@ def test_the_code_base_raises_catalogued_errors():
 
 @pytest.mark.parametrize("code", sorted(CATALOGUE))
 def test_every_code_has_a_4xx_status_and_both_messages(code):
-    """A refusal is the caller's to fix (4xx). The only 5xx: the answer to a bug, and a service not ready."""
+    """A refusal is the caller's to fix (4xx). The only 5xx: the answer to a bug, a service not ready, and a
+    database that cannot be reached (failover) or was lost during a commit (outcome unknown)."""
     spec = CATALOGUE[code]
     assert re.fullmatch(r"[A-Z][A-Z_]*[A-Z]", code)
     assert 400 <= spec.status < 500 or (code, spec.status) in {("INTERNAL_ERROR", 500), ("NI_INTERNAL_ERROR", 500),
-                                                            ("NOT_READY", 503)}
+                                                            ("NOT_READY", 503), ("DATABASE_UNAVAILABLE", 503),
+                                                            ("DATABASE_OUTCOME_UNKNOWN", 503)}
     assert CJK.search(spec.zh), "the Chinese message has Chinese text"
     assert spec.en.strip() and not CJK.search(spec.en), "the English message is English"
 

@@ -26,14 +26,18 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gongji.api import refusals
+from gongji.db import in_commit, is_unavailable
 from gongji.errors import CATALOGUE, GongjiError
 
 log = logging.getLogger("gongji.api")
 
 PROBLEM_JSON = "application/problem+json"
+#: Seconds a caller is asked to wait (Retry-After) when the database could not be reached.
+UNAVAILABLE_RETRY_AFTER_S = 2
 
 
 def language_of(accept_language: str | None) -> str:
@@ -232,6 +236,18 @@ def install(app: FastAPI) -> None:
             limit = getattr(exc, "limit", None) or request.app.state.settings.max_body_bytes
             return problem_response(request, GongjiError("BODY_TOO_LARGE", limit=limit))
         return problem_response(request, GongjiError("ROUTE_NOT_FOUND", method=method, path=path))
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if is_unavailable(exc):  # nothing was written; Database.run waited out its failover wait first
+            log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc.orig)
+            error = GongjiError("DATABASE_UNAVAILABLE", retry_after=UNAVAILABLE_RETRY_AFTER_S)
+            error.retry_after_s = UNAVAILABLE_RETRY_AFTER_S
+            return problem_response(request, error)
+        if in_commit(exc):  # committed or not: the idempotency key tells on the retry
+            log.warning("connection lost during the commit of %s %s: %s", request.method, request.url.path, exc.orig)
+            return problem_response(request, GongjiError("DATABASE_OUTCOME_UNKNOWN"))
+        return await _bug(request, exc)
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSONResponse:

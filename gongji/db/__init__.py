@@ -9,6 +9,14 @@ A side effect that must follow the change (a metric, a wake-up of a worker, a me
 not in the database's outbox) is registered with :func:`on_commit`: it runs once, after the commit of the attempt
 that committed, and never for an attempt that was rolled back. CockroachDB and YugabyteDB report their
 "restart transaction" conflicts with SQLSTATE 40001 as PostgreSQL does, so the same retry covers them.
+
+A database that cannot be reached (a failover under way: the primary is gone and the standby not yet promoted, or a
+server restarting) is waited for: a transaction that failed before its COMMIT was sent is run again, for up to
+:data:`FAILOVER_WAIT_S`, on a new connection, which a multi-host URL with ``target_session_attrs=read-write`` points
+at whichever node accepts writes by then (:mod:`gongji.db.connect`). Past that wait the error is raised and the API
+answers 503 ``DATABASE_UNAVAILABLE`` (nothing was done). A connection lost during the COMMIT is never run again: the
+API answers 503 ``DATABASE_OUTCOME_UNKNOWN``, and the caller's retry with the same idempotency key finds the first
+answer if it committed and does the work if it did not.
 """
 
 from __future__ import annotations
@@ -27,6 +35,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from gongji.db.connect import driver_options, normalize_url
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -40,6 +50,21 @@ ATTEMPTS = 8
 RETRY_BASE_S = 0.005
 RETRY_CAP_S = 0.2
 _ON_COMMIT = "gongji_on_commit"
+#: Seconds :meth:`Database.run` keeps trying when the database cannot be reached before the COMMIT (a failover,
+#: a restart); ``GONGJI_DB_FAILOVER_WAIT_S`` overrides it, 0 gives up at the first failure.
+FAILOVER_WAIT_S = 15.0
+#: Between two attempts to reach a database that was not there: grows from the first to the last, then stays.
+UNAVAILABLE_DELAYS_S = (0.05, 0.1, 0.2, 0.4, 0.5)
+#: SQLSTATEs that say the server is going away or not yet open: admin or crash shutdown, cannot connect now.
+UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03"}
+#: A write refused because the transaction is read-only: on a write transaction, the connection reached a node that
+#: is no longer (or not yet) the primary; nothing was written.
+READ_ONLY_SQLSTATE = "25006"
+
+
+def failover_wait_s() -> float:
+    value = os.environ.get("GONGJI_DB_FAILOVER_WAIT_S")
+    return float(value) if value else FAILOVER_WAIT_S
 
 
 def retry_delay_s(attempt: int) -> float:
@@ -65,23 +90,27 @@ def _run_after_commit(session: Session) -> None:
             log.exception("an after-commit action failed (the transaction itself is committed)")
 
 
-def normalize_url(url: str) -> str:
-    """Accept ``postgresql://`` and ``postgres://`` and use the psycopg 3 driver for them."""
-    if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return url
-
-
 def database_url() -> str:
     return normalize_url(os.environ.get("GONGJI_DATABASE_URL") or DEFAULT_URL)
 
 
+def in_commit(exc: BaseException) -> bool:
+    """Whether ``exc`` came from the COMMIT itself: whether the transaction committed is then unknown."""
+    return bool(getattr(exc, "gongji_in_commit", False))
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """The database could not be reached, or went away, before the COMMIT was sent: nothing was written."""
+    if not isinstance(exc, DBAPIError) or in_commit(exc):
+        return False
+    if getattr(exc, "gongji_connect_failed", False) or exc.connection_invalidated:
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return sqlstate in UNAVAILABLE_SQLSTATES or (sqlstate == READ_ONLY_SQLSTATE and getattr(exc, "gongji_write", False))
+
+
 def _is_retryable(exc: BaseException) -> bool:
     if isinstance(exc, DBAPIError):
-        if exc.connection_invalidated and not getattr(exc, "gongji_in_commit", False):
-            return True  # the connection was lost before the commit: nothing was written (see _ping_when_idle)
         sqlstate = getattr(exc.orig, "sqlstate", None)
         if sqlstate in RETRYABLE_SQLSTATES:
             return True
@@ -97,7 +126,7 @@ class Database:
     """One database: an engine, its transactions, and its schema."""
 
     def __init__(self, url: str | None = None, *, echo: bool = False, pool_size: int = 10,
-                 sqlite_synchronous: str | None = None) -> None:
+                 sqlite_synchronous: str | None = None, failover_wait: float | None = None) -> None:
         self.url = normalize_url(url) if url else database_url()
         parsed = make_url(self.url)
         self.dialect = parsed.get_backend_name()
@@ -108,10 +137,13 @@ class Database:
             self.sqlite_synchronous = sqlite_synchronous_level(sqlite_synchronous)
             _configure_sqlite(self.engine, self.sqlite_synchronous)
         elif self.dialect == "postgresql":
-            self.engine = create_engine(self.url, echo=echo, pool_size=pool_size, max_overflow=pool_size)
+            url, connect_args = driver_options(self.url)
+            self.engine = create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size,
+                                        connect_args=connect_args)
             _ping_when_idle(self.engine)
         else:
             raise ValueError(f"unsupported database {self.dialect!r}: use sqlite:/// or postgresql://")
+        self.failover_wait = failover_wait_s() if failover_wait is None else failover_wait
 
     # -- transactions ---------------------------------------------------------------------------
 
@@ -122,7 +154,12 @@ class Database:
         On SQLite a writing transaction starts with ``BEGIN IMMEDIATE``: writers queue for the lock
         at the start instead of failing at their first write.
         """
-        with self.engine.connect() as conn:
+        try:
+            connection = self.engine.connect()
+        except DBAPIError as exc:
+            exc.gongji_connect_failed = True  # nothing was sent
+            raise
+        with connection as conn:
             if write:
                 conn = conn.execution_options(gongji_write=True)
             elif self.dialect == "postgresql":
@@ -132,6 +169,13 @@ class Database:
             with Session(bind=conn, expire_on_commit=False, autoflush=True) as session:
                 try:
                     yield session
+                except DBAPIError as exc:
+                    exc.gongji_write = write
+                    if write and getattr(exc.orig, "sqlstate", None) == READ_ONLY_SQLSTATE:
+                        conn.invalidate()  # a node that is a standby now: never use this connection again
+                    else:
+                        session.rollback()
+                    raise
                 except BaseException:
                     session.rollback()
                     raise
@@ -154,18 +198,33 @@ class Database:
         A conflict reported by the COMMIT itself (40001 on SERIALIZABLE, CockroachDB's usual place for it) is retried
         too: the server has rolled the transaction back. Only a connection lost during the COMMIT is not, since
         whether it committed is then unknown.
+
+        A database that could not be reached before the COMMIT (:func:`is_unavailable`) is tried again, apart from
+        the ``attempts`` for conflicts, until :attr:`failover_wait` seconds have passed since the first such failure.
         """
-        for attempt in range(1, attempts + 1):
+        attempt, unreachable_since, waits = 0, None, 0
+        while True:
             try:
                 with self.session(write=write) as session:
                     return fn(session)
             except DBAPIError as exc:
-                if attempt == attempts or not _is_retryable(exc):
+                if is_unavailable(exc):
+                    now = time.monotonic()
+                    unreachable_since = now if unreachable_since is None else unreachable_since
+                    if now - unreachable_since >= self.failover_wait:
+                        raise
+                    log.warning("database unreachable (%s), trying again for up to %.0f s",
+                                str(exc.orig).strip().splitlines()[0][:200] if exc.orig else type(exc).__name__,
+                                self.failover_wait - (now - unreachable_since))
+                    time.sleep(UNAVAILABLE_DELAYS_S[min(waits, len(UNAVAILABLE_DELAYS_S) - 1)])
+                    waits += 1
+                    continue
+                attempt += 1
+                if attempt >= attempts or not _is_retryable(exc):
                     raise
                 log.info("transaction conflict (%s, SQLSTATE %s), attempt %d of %d", type(exc.orig).__name__,
                          getattr(exc.orig, "sqlstate", None), attempt, attempts)
                 time.sleep(retry_delay_s(attempt))
-        raise AssertionError("unreachable")
 
     def read(self, fn: Callable[[Session], T]) -> T:
         return self.run(fn, write=False)
