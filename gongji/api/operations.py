@@ -64,7 +64,8 @@ def readyz(request: Request) -> Readiness:
     """数据库可用且结构为最新版本时返回200，否则503 · 200 when the database answers and its schema is current."""
     db: Database = request.app.state.db
     try:
-        db.run(lambda s: s.execute(text("SELECT 1")).scalar_one(), write=False, attempts=1)
+        db.run(lambda s: s.execute(text("SELECT 1")).scalar_one(), write=False, attempts=1,
+               failover_wait=0)  # answer at once: a load balancer asks again
     except Exception as exc:
         log.warning("not ready: the database does not answer (%s)", type(exc).__name__)
         raise GongjiError("NOT_READY", reason_zh="数据库无法访问", reason_en="the database does not answer",

@@ -190,7 +190,8 @@ class Database:
                     raise
                 _run_after_commit(session)
 
-    def run(self, fn: Callable[[Session], T], *, write: bool = True, attempts: int = ATTEMPTS) -> T:
+    def run(self, fn: Callable[[Session], T], *, write: bool = True, attempts: int = ATTEMPTS,
+            failover_wait: float | None = None) -> T:
         """Run ``fn(session)`` in one transaction and commit; retry the whole of it on transient conflicts.
 
         Each attempt is a new transaction on a freshly checked-out connection, after a jittered backoff
@@ -200,8 +201,10 @@ class Database:
         whether it committed is then unknown.
 
         A database that could not be reached before the COMMIT (:func:`is_unavailable`) is tried again, apart from
-        the ``attempts`` for conflicts, until :attr:`failover_wait` seconds have passed since the first such failure.
+        the ``attempts`` for conflicts, until ``failover_wait`` seconds (default :attr:`failover_wait`) have passed
+        since the first such failure.
         """
+        wait = self.failover_wait if failover_wait is None else failover_wait
         attempt, unreachable_since, waits = 0, None, 0
         while True:
             try:
@@ -211,11 +214,11 @@ class Database:
                 if is_unavailable(exc):
                     now = time.monotonic()
                     unreachable_since = now if unreachable_since is None else unreachable_since
-                    if now - unreachable_since >= self.failover_wait:
+                    if now - unreachable_since >= wait:
                         raise
                     log.warning("database unreachable (%s), trying again for up to %.0f s",
                                 str(exc.orig).strip().splitlines()[0][:200] if exc.orig else type(exc).__name__,
-                                self.failover_wait - (now - unreachable_since))
+                                wait - (now - unreachable_since))
                     time.sleep(UNAVAILABLE_DELAYS_S[min(waits, len(UNAVAILABLE_DELAYS_S) - 1)])
                     waits += 1
                     continue
