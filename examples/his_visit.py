@@ -34,7 +34,7 @@ from typing import Any
 
 import httpx
 
-from gongji.national.client import Answer, NationalClient, NationalError, dumps, yuan
+from gongji_tools.national.client import Answer, NationalClient, NationalError, dumps, yuan
 
 #: The demo's institutions (``gongji demo``) and the default patient.
 HOSPITAL, HOSPITAL_NAME = "H23010100001", "哈尔滨市第一医院"

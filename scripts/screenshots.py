@@ -26,7 +26,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from gongji.api.app import create_app  # noqa: E402
 from gongji.api.settings import ApiSettings  # noqa: E402
 from gongji.db import Database  # noqa: E402
-from gongji.demo import access  # noqa: E402
+from gongji_tools.demo import access  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 KEY = "screenshots-server-key"

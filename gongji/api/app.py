@@ -98,6 +98,9 @@ def create_app(db: Database | None = None, env: Env | None = None, settings: Api
         responses=problems.COMMON_RESPONSES,
     )
     app.state.db, app.state.env, app.state.settings = db, env, settings
+    from gongji.wallet import across
+
+    app.state.federation_apply = across.apply  # what a province does with a message for it (HN-9)
     problems.install(app)
     for name in ROUTERS:
         app.include_router(import_module(name).router)

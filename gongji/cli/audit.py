@@ -119,7 +119,7 @@ def seal_command(
     full: Annotated[bool, typer.Option("--full", help="look at every event, not only the recent ones")] = False,
 ) -> None:
     """把尚未封存的事件封存入哈希链 · Seal the events not yet in the hash chain."""
-    from gongji.cli.main import open_database, reported_errors, stdout
+    from gongji.cli.common import open_database, reported_errors, stdout
     from gongji.env import Env
 
     out = stdout()
@@ -141,7 +141,7 @@ def verify_command(
     = audit.GRACE.total_seconds() / 60,
 ) -> None:
     """校验审计哈希链：改动、删除、截短、未封存 · Verify the audit chain: altered, removed, cut short, unsealed."""
-    from gongji.cli.main import EXIT_REFUSED, fail, open_database, reported_errors, stdout
+    from gongji.cli.common import EXIT_REFUSED, fail, open_database, reported_errors, stdout
     from gongji.env import Env
 
     out = stdout()
@@ -163,7 +163,7 @@ def verify_command(
 @audit_app.command("head")
 def head_command(ctx: typer.Context) -> None:
     """打印链头 SEQ:HASH，请保存在数据库之外 · Print the chain's head as SEQ:HASH; keep it outside the database."""
-    from gongji.cli.main import open_database, reported_errors
+    from gongji.cli.common import open_database, reported_errors
 
     with reported_errors():
         db = open_database(ctx)
@@ -186,7 +186,7 @@ def show_command(
     limit: Annotated[int, typer.Option("--limit", min=1, max=10_000, help="the newest this many")] = 200,
 ) -> None:
     """查阅某一对象或办理人的审计轨迹 · Show the trail of one subject or one actor: when, who, channel, what."""
-    from gongji.cli.main import EXIT_REFUSED, fail, open_database, reported_errors, stdout
+    from gongji.cli.common import EXIT_REFUSED, fail, open_database, reported_errors, stdout
 
     if (subject is None) == (actor is None):
         raise fail("请给出 --subject 或 --actor 之一 · give one of --subject or --actor", EXIT_REFUSED)

@@ -94,7 +94,7 @@ def regions_table(env: Env, summary: runner.Summary, *, title: str, people: str)
 
 
 def _run(ctx: typer.Context, label: str, job: Callable[..., runner.Summary], **options) -> tuple[Env, runner.Summary]:
-    from gongji.cli.main import open_database, reported_errors, stdout
+    from gongji.cli.common import open_database, reported_errors, stdout
 
     out = stdout()
     with reported_errors():
@@ -116,7 +116,7 @@ def credit_month_command(
 ) -> None:
     """月度记入：按地区规则记入职工个人账户当年资金 · Credit the month to every employee's current-year funds."""
     from gongji.batch.crediting import credit_month
-    from gongji.cli.main import stdout
+    from gongji.cli.common import stdout
 
     env, summary = _run(ctx, f"月度记入 credit {period}", lambda db, env, **kw: credit_month(db, env, period, **kw),
                         chunk_size=chunk_size, workers=workers)
@@ -139,7 +139,7 @@ def year_end_command(
 ) -> None:
     """年度结转：当年资金转入历年账户（D-1）· Roll current-year funds over into prior-years funds (D-1)."""
     from gongji.batch.year_end import year_end
-    from gongji.cli.main import stdout
+    from gongji.cli.common import stdout
 
     env, summary = _run(ctx, f"年度结转 year-end {year}", lambda db, env, **kw: year_end(db, env, year, **kw),
                         chunk_size=chunk_size, workers=workers)
@@ -154,7 +154,7 @@ def year_end_command(
 def close_expired_command(ctx: typer.Context, chunk_size: ChunkSize = None, workers: Workers = None) -> None:
     """结束已过终止日期的绑定（D-3）· End the bindings whose end date has passed (D-3)."""
     from gongji.batch.expiry import close_expired_bindings
-    from gongji.cli.main import stdout
+    from gongji.cli.common import stdout
 
     env, summary = _run(ctx, "到期绑定 expired bindings", close_expired_bindings, chunk_size=chunk_size,
                         workers=workers)

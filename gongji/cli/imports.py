@@ -49,7 +49,7 @@ Operator = Annotated[str, typer.Option("--operator", help="the staff member (or 
 def run_file(ctx: typer.Context, loader: runner.Loader, file: Path, *, chunk_rows: int, encoding: str | None,
              report: Path | None, again: bool, operator: str, env: Env | None = None) -> runner.Summary:
     """Run ``loader`` over ``file`` with a progress bar, print the summary and write the rejected rows' report."""
-    from gongji.cli.main import open_database, reported_errors, stdout
+    from gongji.cli.common import open_database, reported_errors, stdout
 
     out = stdout()
     with reported_errors():
@@ -78,7 +78,7 @@ def run_file(ctx: typer.Context, loader: runner.Loader, file: Path, *, chunk_row
 
 
 def print_summary(summary: runner.Summary, report: Path) -> None:
-    from gongji.cli.main import stdout
+    from gongji.cli.common import stdout
 
     out = stdout()
     if summary.already_loaded:

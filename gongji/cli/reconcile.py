@@ -32,7 +32,7 @@ FIGURES = {"acct_pay_fen": "acct_pay", "fund_pay_fen": "fund_pay", "settlements"
 
 
 def _day(value: str | None) -> date | None:
-    from gongji.cli.main import EXIT_REFUSED, fail
+    from gongji.cli.common import EXIT_REFUSED, fail
 
     if value is None:
         return None
@@ -88,7 +88,7 @@ def reconcile_command(
 ) -> None:
     """对账：余额与分录、结算与分录、机构每日汇总（NI-6）· Reconcile: balances against postings, settlements against
     postings, each institution's day (NI-6). Exits 1 on any difference."""
-    from gongji.cli.main import EXIT_FAILED, fail, open_database, reported_errors, shown_url, stdout
+    from gongji.cli.common import EXIT_FAILED, fail, open_database, reported_errors, shown_url, stdout
 
     day = _day(on)
     with reported_errors():
@@ -131,7 +131,7 @@ def backup_command(
 ) -> None:
     """备份SQLite数据库（在线备份，一致）· Back up a SQLite database into a new file (online, consistent).
     PostgreSQL: pg_dump -Fc (docs/operations.md)."""
-    from gongji.cli.main import EXIT_REFUSED, fail, open_database, reported_errors, stdout
+    from gongji.cli.common import EXIT_REFUSED, fail, open_database, reported_errors, stdout
 
     with reported_errors():
         db = open_database(ctx)

@@ -51,7 +51,7 @@ def simulate_command(
     language: Annotated[str, typer.Option("--language", help="zh or en (charts and table)")] = "zh",
 ) -> None:
     """模拟政策调整的效果（只读）· Simulate a change of a region's settings over a past period (read-only)."""
-    from gongji.cli.main import open_database, reported_errors, stdout
+    from gongji.cli.common import open_database, reported_errors, stdout
     from gongji.simulate import changes as policy_changes
     from gongji.simulate import charts, report, service
 

@@ -16,7 +16,7 @@ from gongji.env import Env
 
 def wallet_return_command(ctx: typer.Context) -> None:
     """退回未接收的医保钱包转账（WAL-4）· Return the wallet transfers not accepted in time (WAL-4)."""
-    from gongji.cli.main import open_database, reported_errors, stdout
+    from gongji.cli.common import open_database, reported_errors, stdout
     from gongji.wallet.service import return_unaccepted
 
     with reported_errors():

@@ -49,9 +49,10 @@ async def receive_message(request: Request) -> Acknowledgement:
     except ValueError:
         raise GongjiError("FEDERATION_MESSAGE_INVALID", reason="the body is not JSON") from None
     envelope = wire.parse_envelope(data)
+    apply = request.app.state.federation_apply  # the wallet's, set by gongji.api.app: federation imports no wallet
 
     def work(s: Session) -> Acknowledgement:
-        receipt = service.receive(s, env, envelope, sender=sender)
+        receipt = service.receive(s, env, envelope, sender=sender, apply=apply)
         return Acknowledgement(message_id=receipt.message_id, status=receipt.status, outcome=receipt.outcome)
 
     return await run_in_threadpool(db.run, work)

@@ -11,9 +11,10 @@
   is the message id: a message delivered again (its acknowledgement was lost) is acknowledged again with the first
   outcome and changes nothing.
 
-A province applies what is for it (:mod:`gongji.wallet.across`). The hub applies nothing: it stores the message and,
-in the same transaction, puts it in its own outbox for the destination province; a transfer for a province it does
-not serve goes back to its source as refused (``PROVINCE_NOT_CONNECTED``).
+A province applies what is for it with the function its caller passes (:mod:`gongji.api.app` passes
+:func:`gongji.wallet.across.apply`; the federation imports no wallet code, so the wallet may use it). The hub
+applies nothing: it stores the message and, in the same transaction, puts it in its own outbox for the destination
+province; a transfer for a province it does not serve goes back to its source as refused (``PROVINCE_NOT_CONNECTED``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import logging
 import random
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -80,8 +82,13 @@ class Receipt:
     outcome: str
 
 
-def receive(session: Session, env: Env, envelope: wire.Envelope, *, sender: str) -> Receipt:
-    """Store an arriving message and apply it, in the caller's transaction; a message seen before is not applied."""
+#: What a province does with a message for it, in the caller's transaction: the outcome, as the inbox keeps it.
+Apply = Callable[[Session, Env, wire.Envelope], str]
+
+
+def receive(session: Session, env: Env, envelope: wire.Envelope, *, sender: str, apply: Apply) -> Receipt:
+    """Store an arriving message and apply it (a province, with ``apply``), in the caller's transaction; a message
+    seen before is not applied."""
     config = _config(env)
     earlier = session.get(InboxMessage, envelope.message_id)
     if earlier is not None:
@@ -94,9 +101,7 @@ def receive(session: Session, env: Env, envelope: wire.Envelope, *, sender: str)
     else:
         if envelope.destination != config.province:
             raise GongjiError("FEDERATION_MISROUTED", destination=envelope.destination[:8], here=config.province)
-        from gongji.wallet import across
-
-        outcome = across.apply(session, env, envelope)
+        outcome = apply(session, env, envelope)
     session.add(InboxMessage(message_id=envelope.message_id, kind=envelope.kind, source=envelope.source,
                              destination=envelope.destination, sender=sender, body=envelope.body,
                              received_at=env.now(), outcome=outcome[:200]))

@@ -21,8 +21,6 @@ from gongji.batch.crediting import credit_month
 from gongji.batch.expiry import close_expired_bindings
 from gongji.cli.audit import KINDS
 from gongji.clock import FixedClock
-from gongji.demo import story
-from gongji.demo.population import load_population
 from gongji.events import audit
 from gongji.events.models import Event
 from gongji.institutions.models import Institution
@@ -33,6 +31,8 @@ from gongji.settlement.models import Refund, Settlement
 from gongji.terms import ActorKind, Channel
 from gongji.transfers import service as transfers
 from gongji.transfers.models import ContributionPayment, Transfer
+from gongji_tools.demo import story
+from gongji_tools.demo.population import load_population
 from tests.national.conftest import cancel_input, institution, open_visit, settle_input
 
 #: Event data that names another record: key → the record's type.

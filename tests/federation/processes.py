@@ -32,8 +32,8 @@ from typing import Any
 import httpx
 
 from gongji.db import Database
-from gongji.demo.access import STAFF_ID, STAFF_PASSWORD
 from gongji.federation import service as federation
+from gongji_tools.demo.access import STAFF_ID, STAFF_PASSWORD
 
 GONGJI = [sys.executable, "-m", "gongji.cli.main"]
 

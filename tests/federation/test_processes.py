@@ -2,7 +2,7 @@
 
 Two provincial instances (23 Heilongjiang, 41 Henan) and the hub run as three ``gongji serve`` processes, each on a
 database of its own (three SQLite files, or three PostgreSQL databases), built by ``gongji federation example``'s
-:func:`gongji.federation.example.build`: families whose payer is insured in one province and whose relatives are
+:func:`gongji_tools.federation.example.build`: families whose payer is insured in one province and whose relatives are
 insured in the other, most relatives with a wallet open, a few without.
 
 For about 20 seconds the counter clerks of both provinces send transfers both ways over HTTP (WAL-1), each payer at
@@ -42,9 +42,9 @@ from sqlalchemy.engine import make_url
 
 from gongji.clock import CST
 from gongji.db import Database, normalize_url
-from gongji.federation import check as federation_check
-from gongji.federation.example import Example, Pair, build
 from gongji.wallet.models import WalletTransfer
+from gongji_tools.federation import check as federation_check
+from gongji_tools.federation.example import Example, Pair, build
 from tests.conftest import POSTGRES_URL, drop_postgres_database, fresh_postgres_database, worker_name
 from tests.federation.processes import (
     Clerk,

@@ -1,0 +1,114 @@
+"""What every command of the ``gongji`` line shares: the console, the exit statuses, the error printing, the database
+of ``--database-url`` and the server runner.
+
+Command modules (``gongji/cli/*.py`` and the tools' commands in ``gongji_tools/cli``) import this module, never
+:mod:`gongji.cli.main`, which only puts the application together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import typer
+from rich.console import Console
+from rich.text import Text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from gongji.db import Database
+from gongji.errors import GongjiError
+from gongji.policy import PolicyFileError
+
+EXIT_FAILED = 1
+EXIT_REFUSED = 2
+
+
+def stdout() -> Console:
+    """A console on the current stdout (made per use, so it sees the stream and terminal of the moment)."""
+    return Console(highlight=False)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
+    """Print ``message`` on stderr, unwrapped (it may name a file or a key), and give the exit to raise."""
+    Console(stderr=True, highlight=False).print(Text(message), soft_wrap=True)
+    return typer.Exit(code)
+
+
+@contextmanager
+def reported_errors() -> Iterator[None]:
+    """Turn the errors people can act on into a message and an exit status, never a traceback."""
+    try:
+        yield
+    except GongjiError as error:
+        raise fail(f"{error.code}: {error.message_zh}\n{error.code}: {error.message_en}", EXIT_REFUSED) from None
+    except PolicyFileError as error:
+        raise fail(f"地区政策文件无效 · invalid region settings file: {error}", EXIT_REFUSED) from None
+    except SQLAlchemyError as error:
+        cause = getattr(error, "orig", None) or error
+        raise fail(f"数据库错误 · database error: {type(cause).__name__}: {cause}".splitlines()[0]) from None
+
+
+def shown_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def connect(url: str | None) -> Database:
+    """A :class:`Database`, or a message naming the kinds of URL that work."""
+    try:
+        return Database(url)
+    except ValueError as error:  # a URL of an unsupported kind
+        raise fail(f"{error}", EXIT_REFUSED) from None
+
+
+def open_database(ctx: typer.Context, *, migrated: bool = True) -> Database:
+    """The database of ``--database-url`` / ``GONGJI_DATABASE_URL``; refuse to work on an unmigrated one."""
+    db = connect(ctx.obj.database_url if ctx.obj else None)
+    if migrated and not db.is_current():
+        raise fail(f"数据库结构不是最新版本，请先运行 gongji db upgrade。\n"
+                   f"The database schema is not current ({shown_url(db.url)}): run `gongji db upgrade` first.")
+    return db
+
+
+def run_server(url: str, *, host: str, port: int, workers: int, notify: bool, migrate: bool,
+               console: Console) -> None:
+    """Serve the API with uvicorn until interrupted."""
+    import os
+
+    import uvicorn
+
+    from gongji import logs
+
+    db = connect(url)
+    if migrate:
+        db.upgrade()
+    elif not db.is_current():
+        raise fail("数据库结构不是最新版本，请先运行 gongji db upgrade。\n"
+                   f"The database schema is not current ({shown_url(db.url)}): run `gongji db upgrade` first.")
+    db.dispose()
+    base = f"http://{host}:{port}"
+    console.print(Text(f"共济服务 Gongji service · {shown_url(db.url)}", style="bold"))
+    if os.environ.get("GONGJI_FEDERATION"):
+        from gongji.federation import config
+
+        try:
+            federation = config.from_env()
+        except config.FederationConfigError as exc:
+            raise fail(f"跨省互联配置有误 · federation settings: {exc}", EXIT_REFUSED) from None
+        role = f"省份 province {federation.province}" if federation.province else "枢纽 hub"
+        console.print(Text(f"  跨省互联 federation  {role} · {federation.path}", style="dim"))
+    console.print(Text(f"  接口文档 API docs   {base}/docs\n  OpenAPI            {base}/openapi.json\n"
+                       f"  健康 health        {base}/healthz  {base}/readyz\n  指标 metrics       {base}/metrics",
+                       style="dim"))
+    os.environ["GONGJI_DATABASE_URL"] = db.url
+    if not notify:
+        os.environ["GONGJI_NOTIFY_SENDER"] = ""
+    logs.configure()
+    uvicorn.run("gongji.api.app:serve_app", factory=True, host=host, port=port, workers=workers,
+                log_config=logs.uvicorn_log_config(), access_log=False, proxy_headers=False)

@@ -1,0 +1,126 @@
+"""The nemesis: kills the server with SIGKILL, starts it again, and stops the database the way a power cut does.
+
+``gongji serve`` runs in a process group of its own, so that SIGKILL reaches the supervisor and every worker at
+once: nothing gets to finish a request, flush a buffer or roll back politely. What was committed must survive;
+what was not must leave no trace; the clients, whose answers are lost, retry with their keys.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from gongji_tools.verify.cluster import ThrowawayCluster, free_port
+
+
+class Server:
+    """``gongji serve`` as a child process group: ``start`` waits until it answers ``/readyz``; ``kill`` is SIGKILL."""
+
+    def __init__(self, url: str, *, workers: int, server_key: str, log_path: Path) -> None:
+        self.url, self.workers, self.server_key = url, workers, server_key
+        self.port = free_port()
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, *, ready_within: float = 90) -> None:
+        env = {**os.environ, "GONGJI_SECRET_KEY": self.server_key, "GONGJI_LOG_LEVEL": "WARNING"}
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gongji.cli.main", "--database-url", self.url, "serve", "--port",
+                 str(self.port), "--workers", str(self.workers), "--no-notify", "--no-migrate"],
+                env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.time() + ready_within
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gongji serve stopped with {self.process.returncode}; see {self.log_path}")
+            try:
+                if httpx.get(f"{self.base_url}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"gongji serve was not ready within {ready_within:.0f} s; see {self.log_path}")
+
+    def kill(self) -> None:
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        self.process = None
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=20)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            self.kill()
+        self.process = None
+
+
+@dataclass
+class Faults:
+    """What the nemesis did, with times relative to the start of the load."""
+
+    kills: int = 0
+    db_restarts: int = 0
+    log: list[str] = field(default_factory=list)
+
+
+class Nemesis(threading.Thread):
+    """Spreads ``kills`` server kills and ``db_restarts`` immediate database stops over ``seconds`` of load."""
+
+    def __init__(self, server: Server, cluster: ThrowawayCluster | None, *, seconds: float, kills: int,
+                 db_restarts: int, seed: int, down_for: tuple[float, float] = (0.3, 2.0)) -> None:
+        super().__init__(name="nemesis", daemon=True)
+        self.server, self.cluster = server, cluster
+        self.rng = random.Random(seed)
+        self.down_for = down_for
+        self.began = time.time()
+        faults = ["kill"] * kills + (["db"] * db_restarts if cluster is not None else [])
+        self.rng.shuffle(faults)
+        # Evenly spaced with some jitter, never in the first or last tenth of the run.
+        step = seconds * 0.8 / max(1, len(faults))
+        self.plan = [(seconds * 0.1 + step * (i + self.rng.uniform(0.2, 0.8)), f) for i, f in enumerate(faults)]
+        self.faults = Faults()
+        self.error: BaseException | None = None
+
+    def note(self, text: str) -> None:
+        self.faults.log.append(f"{time.time() - self.began:6.1f} s  {text}")
+
+    def run(self) -> None:
+        try:
+            for at, fault in self.plan:
+                time.sleep(max(0.0, self.began + at - time.time()))
+                if fault == "kill":
+                    self.server.kill()
+                    self.faults.kills += 1
+                    self.note("SIGKILL gongji serve (every process)")
+                    time.sleep(self.rng.uniform(*self.down_for))
+                    self.server.start()
+                    self.note("gongji serve started again")
+                else:
+                    self.cluster.stop_immediately()
+                    self.faults.db_restarts += 1
+                    self.note("PostgreSQL stopped in immediate mode")
+                    time.sleep(self.rng.uniform(*self.down_for) + 1)
+                    self.cluster.start()
+                    self.note("PostgreSQL started again (recovery from the write-ahead log)")
+        except BaseException as error:  # noqa: BLE001 - reported by the run, which fails
+            self.error = error
