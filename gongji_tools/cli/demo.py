@@ -57,6 +57,9 @@ def demo(
                                         help="about how many synthetic people to load")] = DEFAULT_PEOPLE,
     serve_after: Annotated[bool, typer.Option("--serve/--no-serve",
                                               help="serve the demo over HTTP after the story")] = True,
+    history: Annotated[bool, typer.Option("--history/--no-history",
+                                          help="a year of settlements, credits and refunds before the story, for "
+                                               "gongji simulate")] = True,
     host: Annotated[str, typer.Option("--host", help="address to serve on")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="port to serve on")] = 8000,
 ) -> None:
@@ -67,6 +70,7 @@ def demo(
     from gongji.policy import load_policies
     from gongji_tools.demo import story
     from gongji_tools.demo.access import open_doors
+    from gongji_tools.demo.history import HISTORY_START, tell_history
     from gongji_tools.demo.population import load_population
 
     out = stdout()
@@ -75,11 +79,19 @@ def demo(
         _remove_sqlite_file(database)
         db = connect(f"sqlite:///{database}")
         db.upgrade()
-        clock = FixedClock.on(story.START)
+        clock = FixedClock.on(HISTORY_START if history else story.START)
         env = Env(clock=clock, policies=load_policies())
         out.print(Text(f"共济演示 Gongji demo · {database} · seed {seed} · {story.START}", style="bold"))
         with out.status("载入合成人口 · loading the synthetic population …"):
             population = load_population(db, env, seed=seed, people_count=people)
+        if history:
+            with out.status(f"{HISTORY_START.year} 年的结算历史 · a year of history ({HISTORY_START.year}) …"):
+                past = tell_history(db, env, clock, population, seed=seed)
+            out.print(Text(f"{HISTORY_START.year} 年历史 history: {past.settlements} 笔结算 settlements, "
+                           f"{past.refunds} 笔退费 refunds, {past.months} 个月记账 months credited, 年度结转 year-end "
+                           f"· gongji simulate --region 4403 --from {HISTORY_START.year}-01-01 --to "
+                           f"{HISTORY_START.year}-12-31 --set reserve_line_fen=300000 --out simulation/",
+                           style="dim"))
         result = story.tell(db, env, clock, population, out)
         server_key = server_key_from_env()
         access = open_doors(db, env, cast=result.cast, population=population, server_key=server_key)

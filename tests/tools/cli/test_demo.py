@@ -6,6 +6,7 @@ HLJ-2, HLJ-3, HN-2, HN-4, HN-5, SZ-1, HZ-1, HZ-2, WL-1, WL-5, D-3. SQLite only.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -129,6 +130,24 @@ def test_check_and_close_expired_on_the_demo_database(demo):
     checked = invoke("--database-url", url, "check")
     assert checked.exit_code == 0, checked.output
     assert "ledger check ok" in checked.stdout
+
+
+def test_the_demo_history_can_be_simulated(demo, tmp_path):
+    """The demo's year of history (2024) replays exactly under the current settings in every seed region (N-10,
+    HN-4, HN-5, SZ-1, D-1); a lower Shenzhen reserve line pays more mutual aid (SZ-1), never from the pooled fund."""
+    url = f"sqlite:///{demo[0]}"
+    _, output = demo
+    assert "2024 年历史 history" in output
+    for region, change in (("23", "max_beneficiaries_per_payer=5"), ("41", "payer_order=priority"),
+                           ("4403", "reserve_line_fen=0"), ("15", "reserve_line_fen=100000")):
+        result = invoke("--database-url", url, "simulate", "--region", region, "--from", "2024-01-01", "--to",
+                        "2024-12-31", "--set", change, "--out", str(tmp_path / region), "--json")
+        assert result.exit_code == 0, result.output
+        answer = json.loads(result.stdout)
+        assert answer["checks"]["baseline_reproduced"] and answer["checks"]["pooled_fund_untouched"]
+        assert answer["checks"]["baseline_settlements"] > 0
+        if region == "4403":
+            assert answer["sides"]["difference"]["mutual_aid_fen"] > 0
 
 
 def test_demo_never_overwrites_a_file_that_is_not_sqlite(tmp_path):
