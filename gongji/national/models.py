@@ -97,7 +97,8 @@ class NiVisit(Base):
 
     __table_args__ = (
         CheckConstraint("kind IN ('outpatient', 'pharmacy')", name="kind"),
-        CheckConstraint("status IN ('open', 'cancelled')", name="status"),
+        # settled: a settlement of the visit was made, so that its outpatient number is free for a later visit.
+        CheckConstraint("status IN ('open', 'settled', 'cancelled')", name="status"),
         # One open registration per outpatient number at an institution.
         Index("ux_ni_visits_open_number", "institution_id", "ipt_otp_no", unique=True,
               sqlite_where=text("status = 'open' AND ipt_otp_no IS NOT NULL"),

@@ -22,7 +22,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -167,7 +167,11 @@ def stamp(value: datetime) -> str:
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _AMOUNT_TEXT = re.compile(r"-?\d{1,16}(\.\d+)?")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+#: 日期时间型 as HIS clients write it: a space or ISO's T, optional fractional seconds (.NET writes up to seven
+#: digits), an optional offset (+08:00, or Z). It is recorded and answered as yyyy-MM-dd HH:mm:ss in China time.
+_DATETIME = re.compile(r"(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.\d{1,9})?(Z|[+-]\d{2}:\d{2})?")
+#: The longest date-time text accepted: 2025-06-02T10:00:00.123456789+08:00.
+_DATETIME_LENGTH = 35
 
 
 def _invalid(spec: Field, value: Any, zh: str, en: str) -> GongjiError:
@@ -253,25 +257,42 @@ def to_fen(spec: Field, value: Any) -> int:
 
 
 def _date(spec: Field, value: Any) -> date:
-    raw = _text(Field(spec.name, spec.zh, TEXT, 19), value)
-    if raw.endswith(" 00:00:00"):
-        raw = raw[:10]  # tolerated: some systems send dates as date-times at midnight
+    raw = _text(Field(spec.name, spec.zh, TEXT, _DATETIME_LENGTH), value)
     try:
-        if not _DATE.fullmatch(raw):
+        if _DATE.fullmatch(raw):
+            return date.fromisoformat(raw)
+        # Tolerated: a date written as a date-time at midnight (2025-06-02 00:00:00, .NET's 2025-06-02T00:00:00).
+        at = _parse_datetime(raw)
+        if at is None or at[1] != "00:00:00":
             raise ValueError
-        return date.fromisoformat(raw)
+        return date.fromisoformat(at[0])
     except ValueError:
         raise _invalid(spec, raw, "日期格式须为 yyyy-MM-dd", "dates are yyyy-MM-dd") from None
 
 
+def _parse_datetime(raw: str) -> tuple[str, str, str | None] | None:
+    match = _DATETIME.fullmatch(raw)
+    return (match.group(1), match.group(2), match.group(3)) if match else None
+
+
 def _datetime(spec: Field, value: Any) -> datetime:
-    raw = _text(Field(spec.name, spec.zh, TEXT, 19), value)
+    """日期时间型 to the second, in China time unless the text names its offset; fractions of a second dropped."""
+    raw = _text(Field(spec.name, spec.zh, TEXT, _DATETIME_LENGTH), value)
     try:
-        if not _DATETIME.fullmatch(raw):
+        parts = _parse_datetime(raw)
+        if parts is None:
             raise ValueError
-        return datetime.strptime(raw, "%Y-%m-%d %H:%M:%S").replace(tzinfo=CST)
+        day_, time_, offset = parts
+        at = datetime.strptime(f"{day_} {time_}", "%Y-%m-%d %H:%M:%S")
+        if offset is None:
+            return at.replace(tzinfo=CST)
+        if offset != "Z" and (int(offset[1:3]) > 14 or int(offset[4:]) > 59):
+            raise ValueError
+        zone = UTC if offset == "Z" else datetime.strptime(offset, "%z").tzinfo
+        return at.replace(tzinfo=zone).astimezone(CST)
     except ValueError:
-        raise _invalid(spec, raw, "时间格式须为 yyyy-MM-dd HH:mm:ss", "date-times are yyyy-MM-dd HH:mm:ss") from None
+        raise _invalid(spec, raw, "时间格式须为 yyyy-MM-dd HH:mm:ss 或 yyyy-MM-ddTHH:mm:ss",
+                       "date-times are yyyy-MM-dd HH:mm:ss or yyyy-MM-ddTHH:mm:ss") from None
 
 
 def value_of(spec: Field, value: Any) -> Any:

@@ -113,9 +113,9 @@ def test_ni_1_the_complete_message_is_accepted(api, hospital, patient):
 
 
 def test_ni_1_inf_time_must_be_a_date_time(api, hospital, patient):
-    """NI-1: inf_time is 日期时间型 yyyy-MM-dd HH:mm:ss."""
-    for inf_time in ("2025/06/02 10:00:00", "20250602100000", "2025-06-02T10:00:00", "2025-06-31 10:00:00",
-                     "2025-06-02", "2025-06-02 10:00"):
+    """NI-1: inf_time is 日期时间型 yyyy-MM-dd HH:mm:ss (or yyyy-MM-ddTHH:mm:ss); other forms are refused."""
+    for inf_time in ("2025/06/02 10:00:00", "20250602100000", "2025-06-02T10:00", "2025-06-31 10:00:00",
+                     "2025-06-02", "2025-06-02 10:00", "2025-06-02T10:00:00+0800"):
         message = hospital.envelope("2201", register_input(patient), psn=patient, inf_time=inf_time)
         err = refuse(api, hospital, message, "NI_FIELD_INVALID")
         assert "inf_time" in err and "交易时间" in err, inf_time

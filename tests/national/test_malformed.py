@@ -55,7 +55,7 @@ WRONG: dict[str, list[tuple[str, Any]]] = {
                   ("beyond range", Decimal("1E+400")), ("a word", "三")],
     wire.DATE: [("a number", Decimal("20250602")), ("no such day", "2025-02-30"), ("slashes", "2025/06/02")],
     wire.DATETIME: [("a number", Decimal("20250602093000")), ("no such hour", "2025-06-02 25:00:00"),
-                    ("ISO T", "2025-06-02T09:30:00")],
+                    ("ISO T without seconds", "2025-06-02T09:30"), ("an offset without colon", "2025-06-02T09:30:00+0800")],
 }
 #: Codes no table knows, for the fields whose codes the project knows all of.
 UNKNOWN_CODE = ("an unknown code", "ZZ")

@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 
 from tests.national.conftest import (
+    cancel_input,
     drug_input,
     fee_line,
     fen,
@@ -92,6 +93,25 @@ def test_ni_3_outpatient_number_is_unique_while_open(api, hospital, patient):
     assert hospital.ok("2202", cancel_registration(patient, mdtrt_id, "MZ0001"), psn=patient) == {}
     again = hospital.ok("2201", register_input(other, ipt_otp_no="MZ0001"), psn=other)["data"]
     assert again["mdtrt_id"] != mdtrt_id
+
+
+def test_ni_3_outpatient_number_is_free_again_once_settled(api, hospital, patient):
+    """NI-3: a patient's outpatient number (ipt_otp_no) may be used by a later visit once the earlier one is
+    settled; the visits stay apart by their mdtrt_id, and the earlier one can still be cancelled and settled."""
+    first = open_visit(hospital, patient, ["100.00"], ipt_otp_no="MZ0009")
+    hospital.refused("2201", register_input(patient, ipt_otp_no="MZ0009"), "NI_OUTPATIENT_NUMBER_TAKEN",
+                     psn=patient)
+    info = hospital.ok("2207", settle_input(patient, first, "100.00"), psn=patient)["setlinfo"]
+    second = hospital.ok("2201", register_input(patient, ipt_otp_no="MZ0009"), psn=patient)["data"]
+    assert second["mdtrt_id"] != first and second["ipt_otp_no"] == "MZ0009"
+    hospital.refused("2201", register_input(patient, ipt_otp_no="MZ0009"), "NI_OUTPATIENT_NUMBER_TAKEN",
+                     psn=patient)
+    upload_fees(hospital, patient, second["mdtrt_id"], ["20.00"])
+    hospital.ok("2208", cancel_input(patient, info["setl_id"], first), psn=patient)
+    again = hospital.ok("2207", settle_input(patient, first, "100.00"), psn=patient)["setlinfo"]
+    assert again["mdtrt_id"] == first and again["medfee_sumamt"] == yuan(10_000)
+    later = hospital.ok("2207", settle_input(patient, second["mdtrt_id"], "20.00"), psn=patient)["setlinfo"]
+    assert later["mdtrt_id"] == second["mdtrt_id"] and later["medfee_sumamt"] == yuan(2_000)
 
 
 def test_ni_3_another_hospital_may_use_the_same_outpatient_number(api, hospital, patient):

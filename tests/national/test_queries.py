@@ -22,6 +22,7 @@ from tests.national.conftest import (
     open_visit,
     pooled_fund,
     query_input,
+    reversal_input,
     settle_input,
     yuan,
 )
@@ -106,6 +107,21 @@ def test_ni_6_refund_settlements_by_flag(api, hospital, day):
     for flag in (("refd_setl_flag", "1"), ("REFD_SETL_FLAG", "1"), ("refd_setl_flag", ""), None):
         assert reconcile(hospital, statement(with_refunds, flag=flag)) == "0", flag
         assert reconcile(hospital, statement(day, flag=flag)) != "0", flag
+
+
+def test_ni_6_a_reversed_settlement_never_happened(api, hospital, day):
+    """NI-5, NI-6: for a HIS that books 冲正 as void, a 2207 reversed by 2601 is neither counted nor summed,
+    nor is the cancellation the reversal made, whatever refd_setl_flag says; a 2208 still counts as before."""
+    p = api.world.person("王五", current_fen=5_000)
+    settle_and_book(api, hospital, p, "80.00", 5_000)
+    hospital.ok("2601", reversal_input(p, hospital.last_msgid, "2207"), psn=p)
+    for flag in (None, ("refd_setl_flag", "1"), ("refd_setl_flag", "0")):
+        assert reconcile(hospital, statement(day, flag=flag)) == "0", flag
+        assert reconcile(hospital, statement(day, count=len(day) + 1, flag=flag)) == "2", flag
+    cancelled = day[1]
+    hospital.ok("2208", cancel_input(cancelled.person, cancelled.setl_id, cancelled.mdtrt_id), psn=cancelled.person)
+    refund = Bill(-cancelled.medfee, -cancelled.fund, -cancelled.acct)
+    assert reconcile(hospital, statement([*day, refund])) == "0"
 
 
 def test_ni_6_only_the_days_asked_and_the_institutions_own(api, hospital, day):

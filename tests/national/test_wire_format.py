@@ -59,13 +59,28 @@ def test_only_a_json_object_is_a_message(body):
 
 
 def test_dates_and_times_follow_the_standard():
-    """日期型 yyyy-MM-dd (a trailing 00:00:00 is tolerated), 日期时间型 yyyy-MM-dd HH:mm:ss in China time."""
+    """NI-1: 日期型 yyyy-MM-dd (a date-time at midnight is tolerated); 日期时间型 yyyy-MM-dd HH:mm:ss or ISO's
+    yyyy-MM-ddTHH:mm:ss (what Newtonsoft.Json writes for a DateTime), with optional fractional seconds and
+    offset, all recorded to the second in China time; anything else refused naming the field."""
     day = wire.day("brdy", "出生日期")
     assert wire.value_of(day, "1972-05-18") == date(1972, 5, 18)
     assert wire.value_of(day, "1972-05-18 00:00:00") == date(1972, 5, 18)
+    assert wire.value_of(day, "1972-05-18T00:00:00") == date(1972, 5, 18)
+    for bad in ("1972-05-18 10:00:00", "1972/05/18", "19720518", "1972-5-18"):
+        with pytest.raises(GongjiError) as info:
+            wire.value_of(day, bad)
+        assert info.value.code == "NI_FIELD_INVALID" and info.value.params["field"] == "brdy", bad
     moment = wire.moment("inf_time", "交易时间")
-    assert wire.value_of(moment, "2025-06-02 10:00:00").astimezone(UTC) == datetime(2025, 6, 2, 2, tzinfo=UTC)
-    for bad in ("2025-06-02T10:00:00", "2025-6-2 10:00:00", "2025-02-30 10:00:00", "20250602100000"):
+    ten = datetime(2025, 6, 2, 2, tzinfo=UTC)
+    for good in ("2025-06-02 10:00:00", "2025-06-02T10:00:00", "2025-06-02T10:00:00.5", "2025-06-02T10:00:00.1234567",
+                 "2025-06-02T10:00:00+08:00", "2025-06-02 10:00:00.123+08:00", "2025-06-02T02:00:00Z",
+                 "2025-06-01T21:00:00-05:00"):
+        got = wire.value_of(moment, good)
+        assert got == ten and got.microsecond == 0, good
+        assert wire.time_text(got) == "2025-06-02 10:00:00", good
+    for bad in ("2025-6-2 10:00:00", "2025-02-30 10:00:00", "20250602100000", "2025-06-02T10:00", "2025-06-02",
+                "2025/06/02 10:00:00", "2025-06-02t10:00:00", "2025-06-02T10:00:00+0800", "2025-06-02T10:00:00 +08:00",
+                "2025-06-02T10:00:00.", "2025-06-02T10:00:00+25:00", "2025-06-02  10:00:00"):
         with pytest.raises(GongjiError) as info:
             wire.value_of(moment, bad)
         assert info.value.code == "NI_FIELD_INVALID"

@@ -158,7 +158,7 @@ def reverse(msg: Message, data: dict[str, Any]) -> dict[str, Any]:
                     how_en="reversed")
     elif oinfno == "2201":
         visit = msg.visit(str(original.visit_id), person)
-        if visit.status == "open":
+        if visit.status != "cancelled":
             _not_settled(msg, visit, omsgid, oinfno)
             close_visit(msg, visit)
     else:  # 2204: the lines that message uploaded

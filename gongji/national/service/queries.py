@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from gongji.errors import GongjiError
 from gongji.national import tables, wire
-from gongji.national.models import NiSettlement
+from gongji.national.models import NiMessage, NiSettlement
 from gongji.national.service.answers import query_setlinfo, setldetail
 from gongji.national.service.cancelling import settlement_of
 from gongji.national.service.message import Message
@@ -44,6 +44,11 @@ def reconcile(msg: Message, data: dict[str, Any]) -> dict[str, Any]:
         NiSettlement.clr_type == node["clr_type"], NiSettlement.clr_optins == node["setl_optins"])
     if not with_refunds:
         query = query.where(NiSettlement.kind == "settlement")
+    # NI-5, NI-6: a message reversed by 2601 never happened for the HIS's books (冲正 voids it), so neither its
+    # settlement nor the cancellation the reversal made is counted or summed.
+    voided = select(NiMessage.msgid).where(NiMessage.institution_code == msg.institution.code,
+                                           or_(NiMessage.status == "reversed", NiMessage.infno == "2601"))
+    query = query.where(NiSettlement.msgid.not_in(voided))
     count, medfee, fund, acct = (int(v) for v in msg.session.execute(query).one())
     theirs = (int(node["fixmedins_setl_cnt"]), node["medfee_sumamt"], node["fund_pay_sumamt"], node["acct_pay"])
     ours = (count, medfee, fund, acct)

@@ -106,6 +106,8 @@ def price(msg: Message, bill: Bill, *, commit: bool) -> NiSettlement:
     year.fund_paid_fen += share.fund_fen
     for detail in bill.details:
         detail.settlement_id = row.id
+    if bill.visit is not None and bill.visit.kind == "outpatient":
+        bill.visit.status = "settled"  # NI-3: its outpatient number is free for a later visit; mdtrt_id keys it
     msg.settlement_id = row.id
     record_settlement(msg, "ni.settled", row)
     session.flush()
