@@ -187,6 +187,9 @@ REVERSAL = (
 #: 5203 input ``data``.
 SETTLEMENT_QUERY = (PSN_NO, text("setl_id", "结算ID", 30, required=True), text("mdtrt_id", "就诊ID", 30))
 
+#: 5204 费用明细查询 input ``data``: the fee details of one settlement.
+FEE_QUERY = (PSN_NO, text("setl_id", "结算ID", 30, required=True), text("mdtrt_id", "就诊ID", 30, required=True))
+
 #: NI-6 3201 input ``data``.
 RECONCILIATION = (
     INSUTYPE,

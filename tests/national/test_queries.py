@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -17,11 +18,13 @@ from tests.factories import Person
 from tests.national.conftest import (
     cancel_input,
     drug_input,
+    fee_line,
     fen,
     institution,
     open_visit,
     pooled_fund,
     query_input,
+    register_input,
     reversal_input,
     settle_input,
     yuan,
@@ -206,3 +209,37 @@ def test_5203_only_this_institutions_settlements(api, hospital, pharmacy):
     info = pharmacy.ok("5203", query_input(p, purchase["setl_id"]), psn=p)["setlinfo"]
     assert (info["med_type"], info["clr_type"], info["mdtrt_id"]) == ("41", "41", purchase["mdtrt_id"])
     assert info["fund_pay_sumamt"] == 0 and info["psn_pay"] == yuan(1_000)
+
+
+# -- 5204 ------------------------------------------------------------------------------------------
+
+
+def test_5204_fee_details_of_a_settlement(api, hospital, pharmacy):
+    """NI-3, NI-4 5204: the lines a settlement settled, in upload order, as 2204 split them; ``output`` is the
+    array of lines. Only this institution's and this person's settlements; after 2208 the lines wait for the
+    visit's next settlement and are no longer the cancelled one's."""
+    p = api.world.person("张三", current_fen=10_000)
+    mdtrt_id = hospital.ok("2201", register_input(p, ipt_otp_no="MZ5204"), psn=p)["data"]["mdtrt_id"]
+    lines = [fee_line(p, mdtrt_id, "L1", "7.50", cnt="3", pric="2.50", code="XA01"),
+             fee_line(p, mdtrt_id, "L2", "30.00", code="F0001")]
+    split = hospital.ok("2204", {"feedetail": lines}, psn=p)["result"]
+    setl_id = hospital.ok("2207", settle_input(p, mdtrt_id, "37.50"), psn=p)["setlinfo"]["setl_id"]
+    got = hospital.ok("5204", {"data": {"psn_no": str(p.id), "setl_id": setl_id, "mdtrt_id": mdtrt_id}}, psn=p)
+    assert isinstance(got, list) and [line["feedetl_sn"] for line in got] == ["L1", "L2"]
+    for line, uploaded in zip(got, split, strict=True):
+        assert (line["setl_id"], line["mdtrt_id"], line["psn_no"], line["med_type"]) == (setl_id, mdtrt_id,
+                                                                                         str(p.id), "11")
+        assert line["fee_ocur_time"] == "2025-06-02 09:40:00" and line["rx_drord_no"] == "RX001"
+        for key in ("det_item_fee_sumamt", "inscp_scp_amt", "fulamt_ownpay_amt", "med_chrgitm_type", "chrgitm_lv"):
+            assert line[key] == uploaded[key], key
+    assert (got[0]["cnt"], got[0]["pric"], got[0]["det_item_fee_sumamt"]) == (3, Decimal("2.5"), yuan(750))
+    assert (got[0]["med_chrgitm_type"], got[1]["med_chrgitm_type"]) == ("09", "14")
+    query = {"data": {"psn_no": str(p.id), "setl_id": setl_id, "mdtrt_id": mdtrt_id}}
+    other = api.world.person("李四")
+    hospital.refused("5204", {"data": {**query["data"], "psn_no": str(other.id)}}, "NI_SETTLEMENT_NOT_FOUND",
+                     psn=other)
+    hospital.refused("5204", {"data": {**query["data"], "mdtrt_id": "999999"}}, "NI_SETTLEMENT_NOT_FOUND", psn=p)
+    hospital.refused("5204", {"data": {**query["data"], "mdtrt_id": ""}}, "NI_FIELD_REQUIRED", psn=p)
+    pharmacy.refused("5204", query, "NI_SETTLEMENT_NOT_FOUND", psn=p)
+    hospital.ok("2208", cancel_input(p, setl_id, mdtrt_id), psn=p)
+    assert hospital.ok("5204", query, psn=p) == []

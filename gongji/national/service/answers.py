@@ -45,7 +45,6 @@ def line_split(row: dict[str, Any], *, limited: bool) -> dict[str, Any]:
     return out
 
 
-
 def _people_fields(person: Person) -> dict[str, Any]:
     enrollment = people.enrollment_of(person)
     return {"psn_no": psn_no_of(person), "psn_name": person.name, "psn_cert_type": codes.ID_CARD,

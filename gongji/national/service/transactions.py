@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gongji.national.service.cancelling import cancel_pharmacy, cancel_settlement, reverse
+from gongji.national.service.fee_query import query_fee_details
 from gongji.national.service.message import Message
 from gongji.national.service.person import person_info
 from gongji.national.service.queries import query_settlement, reconcile
@@ -21,7 +22,7 @@ class Transaction:
     infno: str
     zh: str
     en: str
-    handler: Callable[[Message, dict[str, Any]], dict[str, Any]]
+    handler: Callable[[Message, dict[str, Any]], dict[str, Any] | list[dict[str, Any]]]
     writes: bool
     kind: InstitutionKind | None = None  # who may send it (None: any institution)
 
@@ -46,5 +47,6 @@ TRANSACTIONS: dict[str, Transaction] = {t.infno: t for t in (
     Transaction("2103", "药店结算撤销", "pharmacy settlement cancellation", cancel_pharmacy, True, _P),
     Transaction("2601", "冲正交易", "reversal", reverse, True),
     Transaction("5203", "结算信息查询", "settlement query", query_settlement, False),
+    Transaction("5204", "费用明细查询", "fee detail query", query_fee_details, False),
     Transaction("3201", "医药机构费用结算对总账", "reconciliation of totals", reconcile, False),
 )}
