@@ -914,6 +914,13 @@ CATALOGUE: dict[str, ErrorSpec] = {
         "been carried out. Retry with the same Idempotency-Key: if it was done, the retry returns the first "
         "answer and never pays twice.",
     ),
+    # ---- the national interface as real HIS clients call it (x-tif gateway headers) ------------------------
+    "NI_GATEWAY_SIGNATURE_INVALID": ErrorSpec(
+        401,
+        "国家医保网关签名无效：{reason_zh}。x-tif-paasid 为本机构编号，x-tif-signature 为 SHA256(时间戳+机构密钥+随机数+时间戳) 的十六进制。",
+        "The national gateway signature is not valid: {reason_en}. x-tif-paasid is the institution's code, "
+        "x-tif-signature the hex SHA-256 of timestamp + the institution's secret + nonce + timestamp.",
+    ),
 }
 
 

@@ -5,9 +5,13 @@ get the standard's answer (``infcode``, ``inf_refmsgid``, ``refmsg_time``, ``res
 ``output``). Every answer is such an envelope, errors included: ``infcode`` -1 with ``err_msg`` in Chinese
 (English with ``Accept-Language: en``), beginning with the error's stable code in 【】.
 
-Institutions sign requests as everywhere in the API (``X-Gongji-*`` headers over the exact body); a
+Institutions sign requests as everywhere in the API (``X-Gongji-*`` headers over the exact body), or with the
+national gateway's ``x-tif-*`` headers as HIS clients compute them (:mod:`gongji.national.gateway`); a
 missing or wrong signature is answered with HTTP 401, a refused message with HTTP 200 and ``infcode`` -1,
 a fault of the server with HTTP 500 (nothing was done; send the message again, or reverse it with 2601).
+
+The same endpoint answers at ``.../callService/<infno>`` (one URL per transaction, as the Zebone client
+posts); the path's transaction number must then be the envelope's ``infno``.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from gongji.api.problems import language_of
 from gongji.auth import signing
 from gongji.auth.service import Role
 from gongji.errors import GongjiError
-from gongji.national import service, tables, wire
+from gongji.national import gateway, service, tables, wire
 
 log = logging.getLogger("gongji.national")
 
@@ -39,7 +43,7 @@ _bearer = HTTPBearer(auto_error=False)  # a person's or staff member's login, re
 
 #: Refusals of the caller rather than of the message.
 _AUTH = {"AUTH_REQUIRED": 401, "SESSION_EXPIRED": 401, "SIGNATURE_INVALID": 401, "SIGNATURE_STALE": 401,
-         "SIGNATURE_REPLAYED": 401, "FORBIDDEN": 403}
+         "SIGNATURE_REPLAYED": 401, "NI_GATEWAY_SIGNATURE_INVALID": 401, "FORBIDDEN": 403}
 
 _ENVELOPE_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -87,13 +91,26 @@ def _envelope(*, infcode: int, answer: service.Answer | None, area: str, receive
     return head[:-1] + ',"output":' + answer.output + "}"
 
 
+async def _caller(request: Request) -> Any:
+    """Who sends: Gongji's signature (or a login, refused later) first, else the gateway's ``x-tif-*`` headers."""
+    bearer = await _bearer(request)
+    signed = request.headers.get(signing.SIGNATURE.lower())
+    gateway_request = gateway.GatewayRequest.of({k.lower(): v for k, v in request.headers.items()})
+    if bearer is not None or signed is not None or gateway_request is None:
+        return await authenticate(request, bearer, signed)
+    state = request.app.state
+    settings = state.settings
+    return await run_in_threadpool(
+        state.db.run, lambda session: gateway_request.verify(session, state.env, server_key=settings.server_key,
+                                                             window_s=settings.signature_window_s), attempts=1)
+
+
 def _err_msg(error: GongjiError, language: str) -> str:
     text = f"【{error.code}】{error.message(language)}"
     return text if len(text) <= 200 else text[:199] + "…"
 
 
-@router.post(
-    PATH,
+_ROUTE: dict[str, Any] = dict(
     summary="国家医保平台接口 · the national platform interface (NI-1..NI-6)",
     description=__doc__,
     openapi_extra={
@@ -113,6 +130,18 @@ def _err_msg(error: GongjiError, language: str) -> str:
     },
     response_class=Response,
 )
+
+
+_PER_TRANSACTION: dict[str, Any] = {
+    **_ROUTE, "summary": "国家医保平台接口，按交易编号的地址 · the same, one URL per transaction",
+    "openapi_extra": {**_ROUTE["openapi_extra"], "parameters": [
+        {"name": "infno", "in": "path", "required": True, "description": "交易编号，须与报文的 infno 相同",
+         "schema": {"type": "string", "maxLength": 6}}]},
+}
+
+
+@router.post(PATH, **_ROUTE)
+@router.post(PATH + "/{infno}", **_PER_TRANSACTION)
 async def call_service(request: Request) -> Response:
     state = request.app.state
     db, env = state.db, state.env
@@ -120,7 +149,7 @@ async def call_service(request: Request) -> Response:
     language = language_of(request.headers.get("accept-language"))
     area, infno, status = "000000", "", 200
     try:
-        principal = await authenticate(request, await _bearer(request), request.headers.get(signing.SIGNATURE.lower()))
+        principal = await _caller(request)
         request.state.principal = principal
         if principal is None:
             raise GongjiError("AUTH_REQUIRED")
@@ -129,6 +158,11 @@ async def call_service(request: Request) -> Response:
         message = wire.loads(await request.body())
         header = wire.read(message, tables.ENVELOPE, node_name="message", node_zh="报文")
         infno = header["infno"]
+        in_path = request.path_params.get("infno")
+        if in_path is not None and in_path != infno:
+            raise GongjiError("NI_FIELD_INVALID", field="infno", name_zh="交易编号", value=infno,
+                              reason_zh=f"与请求地址中的交易编号 {in_path[:10]} 不符",
+                              reason_en=f"it is not the transaction number {in_path[:10]} of the request's address")
         if header["mdtrtarea_admvs"].isdigit() and len(header["mdtrtarea_admvs"]) == 6:
             area = header["mdtrtarea_admvs"]
         service.check_envelope(header, principal.id)
@@ -137,7 +171,7 @@ async def call_service(request: Request) -> Response:
                                                 received=received))
     except GongjiError as error:
         status = _AUTH.get(error.code, 200)
-        if refusals.recorded(error):  # a bad signature, a message in another institution's name
+        if refusals.recorded(error) or error.code == "NI_GATEWAY_SIGNATURE_INVALID":  # a bad signature, …
             await run_in_threadpool(refusals.record, request, error)
         metrics.record_national_message(infno=infno, infcode=-1, replayed=False)
         body = _envelope(infcode=-1, answer=None, area=area, received=received, now=env.now(),

@@ -14,7 +14,8 @@ from gongji.national.service.message import Message
 
 
 def sign_in(msg: Message, data: dict[str, Any]) -> dict[str, Any]:
-    node = wire.read(data.get("signIn"), tables.SIGN_IN, node_name="signIn", node_zh="签到信息")
+    # Zebone's client turns every key to snake_case, the node's name too: signIn arrives as sign_in.
+    node = wire.read(data.get("signIn", data.get("sign_in")), tables.SIGN_IN, node_name="signIn", node_zh="签到信息")
     sign_no = msg.now.astimezone(wire.CST).strftime("%Y%m%d%H%M%S") + f"{secrets.randbelow(10**16):016d}"
     msg.session.add(NiSignIn(sign_no=sign_no, institution_code=msg.institution.code, opter_no=node["opter_no"],
                              ip=node["ip"], mac=node["mac"], signed_in_at=msg.now))
@@ -23,7 +24,7 @@ def sign_in(msg: Message, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def sign_out(msg: Message, data: dict[str, Any]) -> dict[str, Any]:
-    node = wire.read(data.get("signOut", data), tables.SIGN_OUT, node_name="signOut", node_zh="签退信息")
+    node = wire.read(data.get("signOut", data.get("sign_out", data)), tables.SIGN_OUT, node_name="signOut", node_zh="签退信息")
     sign_no = node["sign_no"] or msg.header.get("sign_no")
     if sign_no is None:
         raise GongjiError("NI_FIELD_REQUIRED", field="sign_no", name_zh="签到编号")
