@@ -110,7 +110,7 @@ def test_ni_5_cancellations_are_not_reversible(api, hospital, family):
     cancel_msgid = hospital.last_msgid
     err = hospital.refused("2601", reversal_input(patient, cancel_msgid, "2208"), "NI_NOT_REVERSIBLE",
                            psn=patient)
-    assert cancel_msgid in err and "2208" in err
+    assert cancel_msgid in err and "2208" in err and "2206" in err  # the way to settle again is named
     assert totals(api, patient, father) == before
     other = open_visit(hospital, patient, ["10.00"], ipt_otp_no="MZX")
     hospital.ok("2205", {"data": {"mdtrt_id": other, "chrg_bchno": "0000", "psn_no": str(patient.id)}},

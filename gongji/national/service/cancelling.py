@@ -146,6 +146,12 @@ def reverse(msg: Message, data: dict[str, Any]) -> dict[str, Any]:
         raise GongjiError("NI_PERSON_MISMATCH", field="psn_no", name_zh="人员编号", psn_no=node["psn_no"])
     if original.status == "reversed":
         return {}
+    if oinfno in ("2208", "2103"):  # in the standard's list; refused here, see docs/national-interface.md
+        again = "2206、2207" if oinfno == "2208" else "2101、2102"
+        raise GongjiError("NI_NOT_REVERSIBLE", omsgid=omsgid, oinfno=oinfno,
+                          reason_zh=f"结算撤销不冲正：退回的钱可能已被使用；如需恢复结算，请重新办理（{again}）",
+                          reason_en=f"a cancellation is not reversed, as the money it gave back may be spent; to "
+                                    f"settle again, send {again.replace('、', ' and ')}")
     if oinfno not in REVERSIBLE:
         raise GongjiError("NI_NOT_REVERSIBLE", omsgid=omsgid, oinfno=oinfno,
                           reason_zh=f"可冲正的交易为 {'、'.join(REVERSIBLE)}；撤销类交易请重新办理原业务",
