@@ -239,6 +239,8 @@ def body_for(method: str, path: str, scene: Scene, cast: Cast) -> dict[str, Any]
 
 
 NATIONAL = "/fsi/api/rsfComIfsService/callService"
+#: The national interface's one service, also at one address per transaction (NI-1).
+NATIONAL_PATHS = (NATIONAL, NATIONAL + "/{infno}")
 
 
 def national_message(scene: Scene, code: str) -> dict[str, Any]:
@@ -252,7 +254,7 @@ def national_message(scene: Scene, code: str) -> dict[str, Any]:
 
 
 def path_for(path: str, scene: Scene, cast: Cast) -> str:
-    ids = dict(scene.ids)
+    ids = {**scene.ids, "infno": "1101"}
     if path == "/v1/families/{family_id}/members/{person_id}":
         ids["person_id"] = cast.people["cousin"].id  # a member who is no caller
     return re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)
@@ -265,12 +267,12 @@ def test_cell(scene, method, path, caller, allowed):
     headers, signer = scene.headers(cast, caller)
     headers["Idempotency-Key"] = f"cell-{method}-{path}-{caller}"[:100]
     body = body_for(method, path, scene, cast)
-    if path == NATIONAL:
+    if path in NATIONAL_PATHS:
         body = national_message(scene, cast.institutions.get(caller, "H23010100001"))
     r = scene.client.request(method, path_for(path, scene, cast), json=body, headers=headers, auth=signer)
     refused = r.status_code in (401, 403)
     assert r.status_code < 500, r.text
-    if path == NATIONAL:  # answers in the standard's envelope (NI-1), refusals too
+    if path in NATIONAL_PATHS:  # answers in the standard's envelope (NI-1), refusals too
         assert (r.json()["infcode"] == 0) is allowed, r.text
         assert refused is not allowed, r.text
         return
