@@ -63,7 +63,7 @@ def svg(result: dict[str, Any], chart: str, language: str = "zh") -> str:
     slot = (width - 2 * left) / n
     bar = min(40.0, slot * 0.4)
     name = title_zh if language == "zh" else title_en
-    out = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(name)}" '
+    out = [f'<svg class="sim-chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(name)}" '
            f'xmlns="http://www.w3.org/2000/svg">',
            f'<line x1="{left}" y1="{height - bottom}" x2="{width - left}" y2="{height - bottom}" stroke="#555"/>']
     for i, label in enumerate(labels):
