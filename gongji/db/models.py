@@ -11,6 +11,7 @@ from gongji.auth.models import (
 )
 from gongji.authorizations.models import Binding, BindingDocument, Family, FamilyMember
 from gongji.batch.models import BatchChunk, BatchRun
+from gongji.contributions.models import Contribution
 from gongji.db.base import Base
 from gongji.events.models import ChainLink, Event
 from gongji.federation.models import InboxMessage, OutboxMessage
@@ -28,7 +29,7 @@ from gongji.wallet.models import Wallet, WalletTransfer
 
 __all__ = [
     "Account", "AuthSession", "Base", "BatchChunk", "BatchRun", "Binding", "BindingDocument", "ChainLink",
-    "ContributionPayment", "Enrollment",
+    "Contribution", "ContributionPayment", "Enrollment",
     "Event", "Family", "InboxMessage", "OutboxMessage", "FamilyMember", "IdempotencyRecord", "Institution", "InstitutionKey", "LedgerEntry", "LoginAttempt",
     "NiFeeDetail", "NiFundYear", "NiMessage", "NiSettlement", "NiSignIn", "NiVisit", "Notification", "Person", "PersonCredential", "Posting", "Refund", "RefundPart", "SeenNonce",
     "Settlement", "SettlementPart", "StaffMember", "StoredResponse", "Transfer",

@@ -25,21 +25,25 @@ NONE = FundShare(0, 0, 0, 0)
 
 
 def share(rule: OutpatientPooling | None, *, in_scope_fen: int, deductible_used_fen: int,
-          fund_paid_fen: int) -> FundShare:
+          fund_paid_fen: int, share_permille: int = 1000) -> FundShare:
     """What the fund pays of ``in_scope_fen``, given what the person met and got earlier in the year.
+
+    ``share_permille`` is the part of its usual share the fund pays the person today (LC-2, LC-4): 0 while
+    suspended or waiting (then nothing meets the deductible either), e.g. 500 during a reduced period.
 
     >>> from gongji.policy.settings import OutpatientPooling
     >>> rule = OutpatientPooling(deductible_fen=20000, ratio_permille=500, annual_cap_fen=200000)
     >>> share(rule, in_scope_fen=50000, deductible_used_fen=0, fund_paid_fen=0)
     FundShare(deductible_applied_fen=20000, fund_fen=15000, ratio_permille=500, cap_left_fen=200000)
     """
-    if rule is None or in_scope_fen <= 0:
+    if rule is None or in_scope_fen <= 0 or share_permille <= 0:
         return FundShare(0, 0, rule.ratio_permille if rule else 0, _left(rule, fund_paid_fen))
     deductible = min(in_scope_fen, max(0, rule.deductible_fen - deductible_used_fen))
     above = in_scope_fen - deductible
     cap_left = _left(rule, fund_paid_fen)
-    fund = min(above * rule.ratio_permille // 1000, cap_left)
-    return FundShare(deductible, fund, rule.ratio_permille, cap_left)
+    ratio = rule.ratio_permille * min(share_permille, 1000) // 1000
+    fund = min(above * ratio // 1000, cap_left)
+    return FundShare(deductible, fund, ratio, cap_left)
 
 
 def _left(rule: OutpatientPooling | None, fund_paid_fen: int) -> int:

@@ -38,6 +38,15 @@ class Enrollment(Base):
     region_code: Mapped[str] = mapped_column(String(6), index=True)
     status: Mapped[str] = mapped_column(String(10))
     status_since: Mapped[date] = mapped_column(Date)
+    #: What registration or staff last recorded (with ``status_reason``); ``status`` is what the rules read: the
+    #: recorded one while no contribution is known, else the one the contributions decide (LC-1), terminated
+    #: whenever recorded so.
+    recorded_status: Mapped[str] = mapped_column(String(10))
+    status_reason: Mapped[str | None] = mapped_column(String(200))
+    #: Why ``status`` is what it is: ``registered``, ``staff`` or ``contributions``.
+    status_cause: Mapped[str] = mapped_column(String(20))
+    #: The last month contributions cover (YYYY-MM), as of the last refresh.
+    last_paid_month: Mapped[str | None] = mapped_column(String(7))
     enrolled_on: Mapped[date] = mapped_column(Date)
     card_no: Mapped[str | None] = mapped_column(String(20), unique=True)
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -48,4 +57,6 @@ class Enrollment(Base):
     __table_args__ = (
         CheckConstraint("scheme IN ('employee', 'resident')", name="scheme"),
         CheckConstraint("status IN ('normal', 'suspended', 'terminated')", name="status"),
+        CheckConstraint("recorded_status IN ('normal', 'suspended', 'terminated')", name="recorded_status"),
+        CheckConstraint("status_cause IN ('registered', 'staff', 'contributions')", name="status_cause"),
     )

@@ -14,7 +14,7 @@ from gongji.actors import Actor
 from gongji.env import Env
 from gongji.errors import GongjiError
 from gongji.events.service import record as record_event
-from gongji.inputs import check_id, check_optional_date
+from gongji.inputs import check_id, check_optional_date, check_text
 from gongji.ledger import service as ledger
 from gongji.money import require_fen
 from gongji.people.ids import check_region_code, parse_id_number
@@ -128,7 +128,8 @@ def register(
         Enrollment(
             person_id=person.id, scheme=scheme_.value, region_code=region_code, status=status_.value,
             status_since=enrolled_on or env.today(), enrolled_on=enrolled_on or env.today(), card_no=card_no,
-            retired=retired, contribution_base_fen=contribution_base_fen,
+            retired=retired, contribution_base_fen=contribution_base_fen, recorded_status=status_.value,
+            status_cause="registered",
         )
     )
     if scheme_ is Scheme.EMPLOYEE:
@@ -182,18 +183,31 @@ def enrollment_of(person: Person) -> Enrollment:
 
 
 def change_status(session: Session, env: Env, *, id_number: str, status: str, actor: Actor,
-                  on: date | None = None) -> Enrollment:
-    """Record a change of enrollment status (HN-2, WL-5): normal, suspended or terminated."""
+                  on: date | None = None, reason: str | None = None) -> Enrollment:
+    """Record a status as staff see it (HN-2, WL-5, LC-1): normal, suspended or terminated, with a reason.
+
+    The recorded status is what the rules read while no contribution of the person is known. Once contributions
+    decide it (``status_cause == 'contributions'``), recording ``normal`` or ``suspended`` is kept with its reason
+    but changes nothing the rules read; ``terminated`` (death, leaving the scheme) always applies.
+    """
     new = parse_enum(Status, status, field="status")
     on = check_optional_date(on, field="on")
+    reason = check_text(reason, field="reason", max_length=200)
     person = find(session, id_number, lock=True)
     enrollment = enrollment_of(person)
     old = enrollment.status
-    enrollment.status = new.value
-    enrollment.status_since = on or env.today()
+    enrollment.recorded_status = new.value
+    enrollment.status_reason = reason
+    applies = enrollment.status_cause != "contributions" or new is Status.TERMINATED
+    if applies:
+        enrollment.status = new.value
+        enrollment.status_since = on or env.today()
+        enrollment.status_cause = "staff"
     record_event(
-        session, env, kind="enrollment.status_changed", actor=actor, subject_type="person", subject_id=person.id,
-        concerns=[person.id], data={"from": old, "to": new.value, "on": enrollment.status_since.isoformat()},
+        session, env, kind="enrollment.status_changed" if applies else "enrollment.status_recorded", actor=actor,
+        subject_type="person", subject_id=person.id, concerns=[person.id],
+        data={"from": old, "to": enrollment.status, "recorded": new.value, "on": (on or env.today()).isoformat(),
+              "cause": "staff", "reason": reason},
     )
     session.flush()
     return enrollment

@@ -78,6 +78,43 @@ class OutpatientPooling(BaseModel):
     annual_cap_fen: int = Field(ge=0, le=100_000_000, description="年度最高支付限额: what the fund pays a year")
 
 
+class ContributionPolicy(BaseModel):
+    """How contributions decide status and pooled-fund benefits (LC-1..LC-4, WL-5; ``[contributions]`` in a file).
+
+    The seed's figures (003) are examples ("e.g."): each region sets its own.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    backpay_lag_days: int = Field(
+        30, ge=0, le=366, description="LC-3: days after a back-payment (补缴) before the months it covers count "
+        "(003: about a month)")
+    waiting_after_break_months: int | None = Field(
+        None, ge=0, le=120, description="LC-4: a break of more than this many months opens a waiting period on "
+        "re-enrolment (003: e.g. three); empty: no waiting period after a break")
+    waiting_months: int = Field(
+        6, ge=0, le=60, description="LC-4: the waiting period's length in months (003: usually six)")
+    individual_enrolment_waits: bool = Field(
+        False, description="LC-4: enrolment as an individual (以个人身份参保) opens a waiting period too")
+    outside_collection_wait_months: int | None = Field(
+        None, ge=1, le=60, description="LC-4: a fixed wait for enrolling as an individual outside the "
+        "collection months; empty: none")
+    collection_months: list[Annotated[int, Field(ge=1, le=12)]] = Field(
+        default_factory=lambda: [9, 10, 11, 12], description="LC-4: the months of the collection period (集中征缴期)")
+    reduced_share_permille: int | None = Field(
+        None, ge=0, le=1000, description="LC-4: after a waiting period, the pooled fund pays this share of its "
+        "usual amount (003: e.g. 500, half); empty: the full share")
+    reduced_share_months: int = Field(
+        0, ge=0, le=120, description="LC-4: for this many months after the waiting period (003: e.g. 24)")
+
+    @field_validator("collection_months")
+    @classmethod
+    def _months_once(cls, values: list[int]) -> list[int]:
+        if len(set(values)) != len(values):
+            raise ValueError("lists each month once; remove the repeated entries")
+        return values
+
+
 RegionPrefix = Annotated[str, Field(pattern=r"^(\*|\d{2}|\d{4}|\d{6})$")]
 
 
@@ -132,6 +169,9 @@ class RegionPolicy(BaseModel):
         description="The fixed amount a retiree's current-year funds (D-1) receive each month, in fen (national "
         "practice: around 2.5% of the region's average contribution base)",
     )
+
+    contributions: ContributionPolicy = Field(
+        default_factory=ContributionPolicy, description="LC-1..LC-4: how contributions decide status and benefits")
 
     suspended_payer_may_pay: bool = Field(False, description="HN-2, WL-5")
     suspended_beneficiary_may_use: bool = Field(False, description="HN-2")

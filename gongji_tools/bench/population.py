@@ -55,7 +55,7 @@ SAMPLE = 50_000
 
 PERSON_COLUMNS = ("id", "id_number", "name", "name_sort_key", "birth_date", "sex", "phone", "created_at")
 ENROLLMENT_COLUMNS = ("person_id", "scheme", "region_code", "status", "status_since", "enrolled_on", "card_no",
-                      "retired", "contribution_base_fen")
+                      "retired", "contribution_base_fen", "recorded_status", "status_cause")
 ACCOUNT_COLUMNS = ("id", "person_id", "fund", "system_key", "region_code", "balance_fen", "created_at")
 BINDING_COLUMNS = ("id", "payer_id", "beneficiary_id", "relationship", "start_on", "end_on", "priority", "family_id",
                    "region_code", "channel", "agreement_version", "agreement_accepted_at", "operator_kind",
@@ -456,7 +456,7 @@ def _write_household(batch: _Rows, rng: random.Random, ids: _Ids, registry: _Peo
                 m.status = "suspended"
             base = null if m.retired else rng.randrange(400_000, 1_500_000, 100)
             batch.enrollments.append((m.id, "employee", region, m.status, enrolled, enrolled, null, fmt.bool(m.retired),
-                                      base))
+                                      base, m.status, "registered"))
             low = index > 0 and rng.random() < 0.4  # a relative whose own account is nearly empty
             m.current_fen = rng.randrange(0, 5_000) if low else rng.randrange(20_000, 600_000)
             m.prior_fen = 0 if low else rng.randrange(0, 2_000_000) + (reserve if index == 0 else 0)
@@ -471,7 +471,8 @@ def _write_household(batch: _Rows, rng: random.Random, ids: _Ids, registry: _Peo
             counts["employees"] += 1
             counts["accounts"] += 2
         else:
-            batch.enrollments.append((m.id, "resident", region, "normal", enrolled, enrolled, null, fmt.false, null))
+            batch.enrollments.append((m.id, "resident", region, "normal", enrolled, enrolled, null, fmt.false, null,
+                                      "normal", "registered"))
             counts["residents"] += 1
     counts["people"] += len(members)
     counts["households"] += 1

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gongji.actors import Actor
+from gongji.contributions import service as contributions
 from gongji.errors import GongjiError
 from gongji.events.service import record as record_event
 from gongji.ledger import service as ledger
@@ -66,8 +67,10 @@ def price(msg: Message, bill: Bill, *, commit: bool) -> NiSettlement:
     rule = env.policy(enrollment.region_code).outpatient_pooling(enrollment.scheme) if bill.pooled else None
     today = env.today()
     year = fund_year(session, person.id, today.year, lock=commit)
+    entitled = contributions.pooled_share(session, env, enrollment) if rule else None  # LC-2, LC-4
     share = pooling.share(rule, in_scope_fen=bill.medfee_fen, deductible_used_fen=year.deductible_used_fen,
-                          fund_paid_fen=year.fund_paid_fen)
+                          fund_paid_fen=year.fund_paid_fen,
+                          share_permille=entitled.permille if entitled else 1000)
     person_part = bill.medfee_fen - share.fund_fen
     own = mutual = 0
     core_id = None
