@@ -5,8 +5,10 @@ By the region's policy (``monthly_credit_permille``, ``retiree_monthly_credit_fe
 * an in-service employee receives ``contribution_base_fen × permille / 1000``, rounded down to the fen;
 * a retiree (``Enrollment.retired``) receives the region's fixed monthly amount.
 
-Credited are employee enrollees (N-1: only they have a personal account) in ``normal`` status whose current-year
-account exists and whose amount is above zero; suspended and terminated enrollments receive nothing (the summary
+Whose contributions are known (LC-6) is credited from that month's contribution: its base, nothing for an unpaid
+month (reason ``unpaid``), also when a later unpaid month has suspended him since; whose are not, from the
+enrollment's base. Credited are employee enrollees (N-1: only they have a personal account) in ``normal`` status
+(or suspended by their contributions) whose current-year account exists and whose amount is above zero; suspended and terminated enrollments receive nothing (the summary
 counts them by reason, as it counts employees without an account or without a contribution base). The money comes
 from the region's ``credits:<region code>`` system account: per chunk and region code one balanced ledger entry
 (kind ``credit``, memo ``monthly credit 2026-11``) with one posting per person (``balance_after_fen`` the new
@@ -40,25 +42,35 @@ from gongji.ledger.models import LedgerEntry
 
 #: Why an employee enrollee of the chunk was not credited (the summary's counts).
 REASON = """
-    CASE WHEN p.status <> 'normal' THEN p.status
+    CASE WHEN p.eligible = 0 THEN p.status
          WHEN p.account_id IS NULL THEN 'no_account'
          WHEN p.amount IS NULL THEN 'unknown_region'
+         WHEN p.unpaid = 1 THEN 'unpaid'
          ELSE 'no_amount' END"""
 
-#: The chunk's employee enrollees with what they are due (NULL: a region code the rules do not list).
+#: The chunk's employee enrollees with what they are due (NULL: a region code the rules do not list). Whose
+#: contributions are known (``last_paid_month``) is credited from the month's contribution (LC-6): its base, and
+#: nothing for an unpaid month, also while now suspended for a later month; whose are not, from the enrollment's base.
 PEOPLE = """
     SELECT e.person_id, e.region_code, e.status, a.id AS account_id, a.balance_fen,
            r.entry_id, r.source_id,
+           CASE WHEN e.status = 'normal' THEN 1
+                WHEN e.status = 'suspended' AND e.status_cause = 'contributions' THEN 1 ELSE 0 END AS eligible,
+           CASE WHEN e.last_paid_month IS NOT NULL AND NOT e.retired AND c.person_id IS NULL THEN 1
+                ELSE 0 END AS unpaid,
            CASE WHEN r.region_code IS NULL THEN NULL
                 WHEN e.retired THEN r.retiree_fen
+                WHEN e.last_paid_month IS NOT NULL THEN COALESCE(c.base_fen, 0) * r.permille / 1000
                 ELSE COALESCE(e.contribution_base_fen, 0) * r.permille / 1000 END AS amount
     FROM enrollments e
     LEFT JOIN rules r ON r.region_code = e.region_code
     LEFT JOIN accounts a ON a.person_id = e.person_id AND a.fund = 'current_year'
                         AND a.person_id BETWEEN :first_id AND :last_id
+    LEFT JOIN contributions c ON c.person_id = e.person_id AND c.month = :month
+                             AND c.person_id BETWEEN :first_id AND :last_id
     WHERE e.person_id BETWEEN :first_id AND :last_id AND e.scheme = 'employee'"""
 
-CREDITED = "p.status = 'normal' AND p.account_id IS NOT NULL AND p.amount > 0"
+CREDITED = "p.eligible = 1 AND p.account_id IS NOT NULL AND p.amount > 0"
 
 
 @dataclass(frozen=True)
@@ -117,7 +129,7 @@ class CreditMonth:
         at = self.env.now()
         rules = [RegionRule(r.region_code, r.permille, r.retiree_fen, source_id=ledger.system_account(
             session, kind=ledger.CREDITS, key=r.region_code, region_code=r.region_code, at=at)) for r in rules]
-        ids = {"first_id": first_id, "last_id": last_id}
+        ids = {"first_id": first_id, "last_id": last_id, "month": self.period}
         if runner.is_postgres(session):
             stats, entries = self._postgres(session, rules, ids)
         else:

@@ -35,6 +35,7 @@ NOT_CREDITED = {
     "suspended": ("暂停参保", "suspended"),
     "terminated": ("终止参保", "terminated"),
     "no_account": ("无个人账户", "no personal account"),
+    "unpaid": ("当月未缴费", "the month is unpaid (LC-6)"),
     "no_amount": ("应记入金额为零（无缴费基数）", "nothing due (no contribution base)"),
 }
 

@@ -127,3 +127,21 @@ def people_command(
 
     run_file(ctx, PeopleLoader(), file, chunk_rows=chunk_rows, encoding=encoding, report=report, again=again,
              operator=operator)
+
+
+@import_app.command("contributions")
+def contributions_command(
+    ctx: typer.Context,
+    file: File,
+    chunk_rows: ChunkRows = runner.DEFAULT_CHUNK_ROWS,
+    encoding: Encoding = None,
+    report: Report = None,
+    again: Again = False,
+    operator: Operator = "system",
+) -> None:
+    """导入缴费记录（按人按月），参保状态随之更新 · Load contributions per person and month; the status they decide
+    follows (LC-1, docs/contributions.md)."""
+    from gongji.contributions.importer import ContributionsLoader
+
+    run_file(ctx, ContributionsLoader(), file, chunk_rows=chunk_rows, encoding=encoding, report=report, again=again,
+             operator=operator)

@@ -40,6 +40,7 @@ from gongji.cli.common import (
     shown_url,
     stdout,
 )
+from gongji.cli.contributions import register as register_contributions_commands
 from gongji.cli.federation import register as register_federation_commands
 from gongji.cli.imports import register as register_import_commands
 from gongji.cli.reconcile import register as register_reconcile_commands
@@ -74,6 +75,7 @@ register_wallet_command(app)  # wallet-return
 register_simulate_command(app)  # simulate
 register_federation_commands(app)  # federation deliver | status
 register_import_commands(app)  # import people | ...
+register_contributions_commands(app)  # contributions-refresh
 
 
 def register_installed_commands(app: typer.Typer) -> None:
