@@ -21,6 +21,7 @@ from gongji.policy import load_policies
 ROUTERS = [
     "gongji.auth.endpoints",
     "gongji.people.endpoints",
+    "gongji.contributions.endpoints",
     "gongji.authorizations.endpoints",
     "gongji.settlement.endpoints",
     "gongji.transfers.endpoints",

@@ -47,12 +47,13 @@ class Rejection:
     code: str
     zh: str
     en: str
+    error: GongjiError | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(cls, row: int, error: GongjiError) -> Rejection:
         named = error.params.get("field") or ("id_number" if error.code in ("INVALID_ID_NUMBER", "PERSON_NOT_FOUND")
                                               else None)
-        return cls(row, named, error.code, error.message_zh, error.message_en)
+        return cls(row, named, error.code, error.message_zh, error.message_en, error)
 
 
 @dataclass

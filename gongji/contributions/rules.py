@@ -126,9 +126,14 @@ class Share:
     until: date | None = None  # the first day on which this share no longer applies (waiting or reduced)
 
     @property
+    def last_day(self) -> date | None:
+        """The last day on which this share applies (None: no end)."""
+        return self.until - timedelta(days=1) if self.until else None
+
+    @property
     def waiting_until(self) -> date | None:
         """The last day of a waiting period, as people are told it."""
-        return self.until - timedelta(days=1) if self.reason == "waiting" and self.until else None
+        return self.last_day if self.reason == "waiting" else None
 
 
 def _run_wait(start: Paid, gap: int | None, policy: ContributionPolicy) -> int:

@@ -177,6 +177,9 @@ def get_person(person_id: Id, call: Anyone) -> PersonView:
 
 class StatusChange(Input):
     status: Status
+    reason: str | None = Field(None, max_length=200, description="原因，如死亡、转出、单位申报有误 · why (death, moving "
+                               "out, an employer's error); once contributions decide the status, only terminated "
+                               "changes what the rules read (LC-1)")
     on: date | None = Field(None, description="变更日期，默认今天 · the day it takes effect (today if left out)")
 
 
@@ -188,6 +191,9 @@ class EnrollmentView(Output):
     status_since: date
     enrolled_on: date
     retired: bool
+    recorded_status: Status = Field(description="经办人员或登记记录的状态 · the status staff or registration recorded")
+    status_reason: str | None
+    status_cause: str = Field(description="registered 登记 · staff 经办人员 · contributions 缴费记录 (LC-1)")
 
 
 @router.put("/people/{person_id}/status", response_model=EnrollmentView,
@@ -196,7 +202,7 @@ def change_status(person_id: Id, body: StatusChange, call: Staff) -> EnrollmentV
     def work(s: Session) -> EnrollmentView:
         person = load_person(call, s, person_id)
         enrollment = people.change_status(s, call.env, id_number=person.id_number, status=body.status,
-                                          actor=call.who.actor(), on=body.on)
+                                          actor=call.who.actor(), on=body.on, reason=body.reason)
         return EnrollmentView.model_validate(enrollment)
 
     return call.write(work)

@@ -205,6 +205,8 @@ def body_for(method: str, path: str, scene: Scene, cast: Cast) -> dict[str, Any]
         "PUT /v1/people/{person_id}/status": {"status": "normal"},
         "PUT /v1/people/{person_id}/password": {"new_password": PASSWORD, "current_password": PASSWORD},
         "POST /v1/people/{person_id}/credits": {"amount_fen": 1},
+        "POST /v1/contributions": {"contributions": [{"id_number": p["self"].id_number, "month": "2025-05",
+                                                      "employer_fen": 100, "paid_on": "2025-05-02"}]},
         "POST /v1/bindings": {"payer_id_number": p["self"].id_number, "beneficiary_id_number":
                               p["relative"].id_number, "relationship": "spouse", "agreement_version": "HLJ-2024.07"},
         "POST /v1/bindings/{binding_id}/unbind": {},
