@@ -108,7 +108,7 @@ class ContributionsLoader:
         data = [(row.number, {k: v for k, v in row.values.items() if v is not None}) for row in rows]
         load_chunk(session, env, data, source=f"import:{run.id}", actor=Actor.system("import"), summary=summary)
         outcome = ChunkOutcome(loaded=summary.rows_loaded)
-        outcome.rejections.extend(ReportRejection.of(r.row, r.error) if r.error is not None else
+        outcome.rejections.extend(ReportRejection.of(r.row, r.error, r.field) if r.error is not None else
                                   ReportRejection(r.row, r.field, r.code, r.zh, r.en)
                                   for r in sorted(summary.rejections, key=lambda r: r.row))
         return outcome
