@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from gongji.auth.service import Principal
 from gongji.authorizations import rules as binding_rules
 from gongji.authorizations import service as authorizations
+from gongji.contributions import service as contributions
 from gongji.errors import GongjiError
 from gongji.inputs import check_date
 from gongji.people import service as people
@@ -91,6 +92,7 @@ def _person_facts(p: Page, staff: Principal, person_id: int):
             family = {"family_id": row.id, "name": row.name, "members": members}
         return {
             "person": person_row(person),
+            "pooled": contributions.pooled_share(s, p.env, enrollment),  # LC-2, LC-4
             "balances": people.balances(s, person.id),
             "policy": policy,
             "can_bind": enrollment.scheme == Scheme.EMPLOYEE.value and policy.aid_model is AidModel.BINDING,

@@ -14,6 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gongji.authorizations import service as authorizations
+from gongji.contributions import service as contributions
+from gongji.contributions.rules import Share
 from gongji.env import Env
 from gongji.money import fen_to_yuan, yuan_to_fen
 from gongji.notifications import service as notifications
@@ -57,6 +59,8 @@ class Me:
     unread: int
     #: WAL-4: transfers into his wallet he can still accept (the menu counts them).
     wallet_waiting: int = 0
+    #: LC-4: the pooled fund's share today (a waiting period or a reduced share, with its last day).
+    pooled: Share | None = None
 
     @property
     def region_name(self) -> str:
@@ -93,7 +97,8 @@ def load_me(session: Session, env: Env, person_id: int) -> Me:
               policy=env.policy(enrollment.region_code), balances=people.balances(session, person.id),
               family_id=authorizations.family_of(session, person.id),
               unread=notifications.unread_count(session, person_id=person.id),
-              wallet_waiting=_wallet_waiting(session, env, person.id))
+              wallet_waiting=_wallet_waiting(session, env, person.id),
+              pooled=contributions.pooled_share(session, env, enrollment))
 
 
 def _wallet_waiting(session: Session, env: Env, person_id: int) -> int:
