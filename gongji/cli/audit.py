@@ -29,6 +29,7 @@ audit_app = typer.Typer(help="审计轨迹：封存、校验、链头、查阅 �
 KINDS: dict[str, tuple[str, str]] = {
     "person.registered": ("参保登记", "person registered"),
     "enrollment.status_changed": ("参保状态变更", "enrollment status changed"),
+    "enrollment.status_recorded": ("记录参保状态（以缴费记录为准）", "status recorded (contributions decide)"),
     "person.password_set": ("设置登录密码", "password set"),
     "account.credited": ("个人账户记入", "account credited"),
     "account.opening_balances": ("期初余额记入", "opening balances credited"),
