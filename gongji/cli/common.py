@@ -76,9 +76,14 @@ def open_database(ctx: typer.Context, *, migrated: bool = True) -> Database:
     return db
 
 
+#: Seconds uvicorn's supervisor waits for a worker's answer to its health ping before replacing the worker.
+WORKER_HEALTHCHECK_S = 60
+
+
 def run_server(url: str, *, host: str, port: int, workers: int, notify: bool, migrate: bool,
                console: Console) -> None:
     """Serve the API with uvicorn until interrupted."""
+    import inspect
     import os
 
     import uvicorn
@@ -110,5 +115,10 @@ def run_server(url: str, *, host: str, port: int, workers: int, notify: bool, mi
     if not notify:
         os.environ["GONGJI_NOTIFY_SENDER"] = ""
     logs.configure()
+    extra = {}
+    if workers > 1 and "timeout_worker_healthcheck" in inspect.signature(uvicorn.Config).parameters:
+        # uvicorn's supervisor kills a worker that does not answer its ping within 5 s, also while the worker is
+        # still starting: on a busy machine every worker is killed before it serves. A minute instead.
+        extra["timeout_worker_healthcheck"] = WORKER_HEALTHCHECK_S
     uvicorn.run("gongji.api.app:serve_app", factory=True, host=host, port=port, workers=workers,
-                log_config=logs.uvicorn_log_config(), access_log=False, proxy_headers=False)
+                log_config=logs.uvicorn_log_config(), access_log=False, proxy_headers=False, **extra)

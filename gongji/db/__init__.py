@@ -27,6 +27,7 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TypeVar
 
@@ -60,6 +61,21 @@ UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03"}
 #: A write refused because the transaction is read-only: on a write transaction, the connection reached a node that
 #: is no longer (or not yet) the primary; nothing was written.
 READ_ONLY_SQLSTATE = "25006"
+
+
+#: Set while a caller's reads must see the caller's own latest change: every read goes to the primary.
+_FRESH_READS: ContextVar[bool] = ContextVar("gongji_fresh_reads", default=False)
+
+
+@contextmanager
+def fresh_reads() -> Iterator[None]:
+    """Within this block :meth:`Database.read_stale` reads from the primary (a person who has just made a change
+    sees it, whatever the standby has replayed so far)."""
+    token = _FRESH_READS.set(True)
+    try:
+        yield
+    finally:
+        _FRESH_READS.reset(token)
 
 
 def failover_wait_s() -> float:
@@ -126,7 +142,8 @@ class Database:
     """One database: an engine, its transactions, and its schema."""
 
     def __init__(self, url: str | None = None, *, echo: bool = False, pool_size: int = 10,
-                 sqlite_synchronous: str | None = None, failover_wait: float | None = None) -> None:
+                 sqlite_synchronous: str | None = None, failover_wait: float | None = None,
+                 read_url: str | None = None) -> None:
         self.url = normalize_url(url) if url else database_url()
         parsed = make_url(self.url)
         self.dialect = parsed.get_backend_name()
@@ -144,6 +161,12 @@ class Database:
         else:
             raise ValueError(f"unsupported database {self.dialect!r}: use sqlite:/// or postgresql://")
         self.failover_wait = failover_wait_s() if failover_wait is None else failover_wait
+        # Reads that may be a second stale (records pages, statements, reports) may go to a standby:
+        # GONGJI_DATABASE_READ_URL, e.g. the failover group's URL with target_session_attrs=prefer-standby.
+        read_url = os.environ.get("GONGJI_DATABASE_READ_URL", "") if read_url is None else read_url
+        self.replica: Database | None = None
+        if read_url and self.dialect == "postgresql":
+            self.replica = Database(read_url, echo=echo, pool_size=pool_size, failover_wait=0, read_url="")
 
     # -- transactions ---------------------------------------------------------------------------
 
@@ -232,6 +255,19 @@ class Database:
     def read(self, fn: Callable[[Session], T]) -> T:
         return self.run(fn, write=False)
 
+    def read_stale(self, fn: Callable[[Session], T]) -> T:
+        """A read that may be up to a second or so behind the primary: on the standby of ``read_url`` if there is one
+        (and the standby answers), on the primary within :func:`fresh_reads` or without a standby."""
+        if self.replica is None or _FRESH_READS.get():
+            return self.read(fn)
+        try:
+            return self.replica.read(fn)
+        except DBAPIError as exc:
+            if not is_unavailable(exc):
+                raise
+            log.warning("the standby for stale-tolerant reads does not answer; reading from the primary")
+            return self.read(fn)
+
     # -- schema ---------------------------------------------------------------------------------
 
     def upgrade(self) -> None:
@@ -253,6 +289,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.replica is not None:
+            self.replica.dispose()
 
 
 #: A pooled PostgreSQL connection idle for longer than this is pinged before use.

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Match
 
-from gongji.web.pages import HERE, CsrfRefused, LoginRequired, login_redirect
+from gongji.web.pages import FRESH_COOKIE, FRESH_FOR_S, HERE, CsrfRefused, LoginRequired, login_redirect
 
 
 def _has_page(app: FastAPI, path: str) -> bool:
@@ -26,6 +26,14 @@ def install(app: FastAPI) -> None:
     app.include_router(counter.router)
     app.include_router(simulate.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.middleware("http")
+    async def _fresh_after_a_change(request: Request, call_next):
+        """A page that changed something marks the browser for FRESH_FOR_S seconds: its reads go to the primary."""
+        response = await call_next(request)
+        if getattr(request.state, "gongji_wrote", False):
+            response.set_cookie(FRESH_COOKIE, "1", max_age=FRESH_FOR_S, httponly=True, samesite="lax")
+        return response
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> RedirectResponse:

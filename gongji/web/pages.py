@@ -47,6 +47,10 @@ CSRF_COOKIE = "gongji_csrf"
 LANG_COOKIE = "gongji_lang"
 SIZE_COOKIE = "gongji_size"
 FLASH_COOKIE = "gongji_flash"
+#: Set for FRESH_FOR_S seconds on the answer to a page that changed something: that browser's next pages read from
+#: the primary, so a person sees the change just made even when stale-tolerant pages read from a standby.
+FRESH_COOKIE = "gongji_fresh"
+FRESH_FOR_S = 10
 
 #: Error codes that are about one field of a form, when the error itself names none.
 FIELD_OF = {
@@ -144,8 +148,17 @@ class Page:
     async def read(self, fn: Callable[[Session], Any]) -> Any:
         return await run_in_threadpool(self.db.read, fn)
 
+    async def read_stale(self, fn: Callable[[Session], Any]) -> Any:
+        """A read that may be a second behind (records, statements, reports): from the standby when one is set
+        (GONGJI_DATABASE_READ_URL), but from the primary for a browser that has just made a change (FRESH_COOKIE)."""
+        if self.request.cookies.get(FRESH_COOKIE):
+            return await run_in_threadpool(self.db.read, fn)
+        return await run_in_threadpool(self.db.read_stale, fn)
+
     async def write(self, fn: Callable[[Session], Any]) -> Any:
-        return await run_in_threadpool(self.db.run, fn)
+        result = await run_in_threadpool(self.db.run, fn)
+        self.request.state.gongji_wrote = True  # the answer sets FRESH_COOKIE (gongji.web.install)
+        return result
 
     async def form(self) -> dict[str, str]:
         """The POSTed form as text fields, after the CSRF check."""

@@ -1,4 +1,4 @@
-"""The tools' commands: ``gongji demo``, ``bench``, ``verify``, ``federation check`` and ``federation example``.
+"""The tools' commands: ``gongji demo``, ``bench``, ``verify``, ``cluster``, ``federation check`` and ``federation example``.
 
 :func:`register` is the ``gongji.commands`` entry point (pyproject.toml) that :mod:`gongji.cli.main` loads.
 """
@@ -10,9 +10,10 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Add the tools' commands to the ``gongji`` application."""
-    from gongji_tools.cli import bench, demo, federation, verify
+    from gongji_tools.cli import bench, cluster, demo, federation, verify
 
     demo.register(app)  # demo
     bench.register(app)  # bench
     verify.register(app)  # verify
     federation.register(app)  # federation check | example
+    cluster.register(app)  # cluster up | down | status

@@ -28,6 +28,12 @@ def verify(
                                                                  "verify.json go (default: a new temporary folder)")]
     = None,
     pg_bin: Annotated[str | None, typer.Option("--pg-bin", help="folder of initdb and pg_ctl")] = None,
+    cluster: Annotated[bool, typer.Option("--cluster", help="a pg_auto_failover group of the run's own (monitor, "
+                                                            "primary, synchronous standby) whose primary is killed")]
+    = False,
+    failovers: Annotated[int, typer.Option("--failovers", min=0, max=1_000,
+                                           help="with --cluster: times the primary's node is killed (SIGKILL), the "
+                                                "standby promoted and the old primary brought back as standby")] = 3,
 ) -> None:
     """可靠性核验：并发客户端、强杀服务与数据库、逐笔核对 · Verification run: concurrent clients with idempotency
     keys against gongji serve while the server is killed (SIGKILL) and PostgreSQL is stopped in immediate mode; then
@@ -44,7 +50,8 @@ def verify(
                    f"--database postgresql or sqlite", 2)
     out = stdout()
     options = Options(database=database, clients=clients, seconds=seconds, kills=kills, db_restarts=db_restarts,
-                      people=people, workers=workers, seed=seed, grace=grace, folder=folder, pg_bin=pg_bin)
+                      people=people, workers=workers, seed=seed, grace=grace, folder=folder, pg_bin=pg_bin,
+                      cluster=cluster, failovers=failovers)
     with reported_errors():
         try:
             summary = run(options, say=lambda line: out.print(Text(line)))
@@ -60,6 +67,11 @@ def verify(
     out.print(Text(f"操作 operations {summary.total} · 重试 retries {summary.retries} · 重放应答 replayed answers "
                    f"{summary.replayed} · 强杀 kills {summary.kills} · 数据库重启 database stops "
                    f"{summary.db_restarts} · 未决 unknown at the end {summary.unknown}"))
+    for n, failover in enumerate(summary.failovers, start=1):
+        first = failover["first_settled_s"]
+        out.print(Text(f"切换 failover {n}: {failover['old']} → {failover['new']}, 提升 promoted after "
+                       f"{failover['promoted_s']} s, 首笔结算 first settlement after {first if first is not None else '-'} s, "
+                       f"旧主库重新加入 old primary back as standby after {failover['rejoined_s']} s"))
     out.print(Text("核对 checks: " + ", ".join(f"{name} ({rows})" for name, rows in summary.checks.items())))
     out.print(Text(f"违规 violations: {len(summary.violations)}",
                    style="green" if summary.ok else "bold red"))

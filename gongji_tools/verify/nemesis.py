@@ -1,4 +1,6 @@
-"""The nemesis: kills the server with SIGKILL, starts it again, and stops the database the way a power cut does.
+"""The nemesis: kills the server with SIGKILL, starts it again, stops the database the way a power cut does, and
+(against a pg_auto_failover group) kills the primary's whole node so that the standby is promoted, then brings the
+old primary back as the new standby.
 
 ``gongji serve`` runs in a process group of its own, so that SIGKILL reaches the supervisor and every worker at
 once: nothing gets to finish a request, flush a buffer or roll back politely. What was committed must survive;
@@ -20,6 +22,7 @@ from pathlib import Path
 
 import httpx
 
+from gongji_tools.cluster.autofailover import NODES, PRIMARY_STATES, AutoFailoverCluster
 from gongji_tools.verify.cluster import ThrowawayCluster, free_port
 
 
@@ -80,20 +83,26 @@ class Faults:
 
     kills: int = 0
     db_restarts: int = 0
+    failovers: int = 0
     log: list[str] = field(default_factory=list)
+    #: Each failover: when the primary was killed (epoch seconds), seconds until the standby was promoted and until
+    #: the old primary was a standby again, and the two nodes' names.
+    failover_times: list[dict] = field(default_factory=list)
 
 
 class Nemesis(threading.Thread):
     """Spreads ``kills`` server kills and ``db_restarts`` immediate database stops over ``seconds`` of load."""
 
     def __init__(self, server: Server, cluster: ThrowawayCluster | None, *, seconds: float, kills: int,
-                 db_restarts: int, seed: int, down_for: tuple[float, float] = (0.3, 2.0)) -> None:
+                 db_restarts: int, seed: int, down_for: tuple[float, float] = (0.3, 2.0),
+                 group: AutoFailoverCluster | None = None, failovers: int = 0) -> None:
         super().__init__(name="nemesis", daemon=True)
-        self.server, self.cluster = server, cluster
+        self.server, self.cluster, self.group = server, cluster, group
         self.rng = random.Random(seed)
         self.down_for = down_for
         self.began = time.time()
-        faults = ["kill"] * kills + (["db"] * db_restarts if cluster is not None else [])
+        faults = (["kill"] * kills + (["db"] * db_restarts if cluster is not None else [])
+                  + (["failover"] * failovers if group is not None else []))
         self.rng.shuffle(faults)
         # Evenly spaced with some jitter, never in the first or last tenth of the run.
         step = seconds * 0.8 / max(1, len(faults))
@@ -115,6 +124,8 @@ class Nemesis(threading.Thread):
                     time.sleep(self.rng.uniform(*self.down_for))
                     self.server.start()
                     self.note("gongji serve started again")
+                elif fault == "failover":
+                    self.failover()
                 else:
                     self.cluster.stop_immediately()
                     self.faults.db_restarts += 1
@@ -124,3 +135,26 @@ class Nemesis(threading.Thread):
                     self.note("PostgreSQL started again (recovery from the write-ahead log)")
         except BaseException as error:  # noqa: BLE001 - reported by the run, which fails
             self.error = error
+
+    def failover(self, *, within: float = 90) -> None:
+        """SIGKILL the primary's node (keeper, postmaster, backends), wait until the monitor has promoted the standby,
+        then run the old primary again and wait until it has rejoined as the new standby."""
+        group = self.group
+        group.wait_until(group.healthy, within, "a primary and a secondary before the failover")
+        old = group.primary()
+        new = next(name for name in NODES if name != old)
+        killed = time.time()
+        group.kill(old)
+        self.faults.failovers += 1
+        self.note(f"SIGKILL the primary {old} (keeper, postmaster and backends)")
+        group.wait_until(lambda states: any(s.name == new and s.settled and s.reported in PRIMARY_STATES
+                                            for s in states), within, f"{new} to be promoted")
+        promoted = time.time()
+        self.note(f"{new} promoted after {promoted - killed:.1f} s")
+        time.sleep(self.rng.uniform(*self.down_for))
+        group.start(old)
+        group.wait_until(group.healthy, within, f"{old} to rejoin as a standby")
+        rejoined = time.time()
+        self.note(f"{old} back as the standby after {rejoined - killed:.1f} s")
+        self.faults.failover_times.append({"killed_at": killed, "promoted_s": round(promoted - killed, 2),
+                                           "rejoined_s": round(rejoined - killed, 2), "old": old, "new": new})

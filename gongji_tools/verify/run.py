@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import random
 import secrets
+import socket
 import tempfile
 import threading
 import time
@@ -26,6 +27,7 @@ from sqlalchemy import func, select
 from gongji.db import Database
 from gongji.env import Env
 from gongji.ledger.models import LedgerEntry
+from gongji_tools.cluster.autofailover import AutoFailoverCluster
 from gongji_tools.verify import checker
 from gongji_tools.verify.client import Client, HttpSender, Outcome, Request, client_process
 from gongji_tools.verify.cluster import ThrowawayCluster
@@ -46,6 +48,8 @@ class Options:
     grace: float = 60.0
     folder: Path | None = None
     pg_bin: str | None = None
+    cluster: bool = False  # a pg_auto_failover group (monitor, primary, synchronous standby) instead of one server
+    failovers: int = 3  # with cluster: times the primary's node is killed and the standby promoted
 
 
 @dataclass
@@ -64,6 +68,7 @@ class Summary:
     violations: list[str]
     faults: list[str] = field(default_factory=list)
     folder: str = ""
+    failovers: list[dict] = field(default_factory=list)  # each: killed_at, promoted_s, rejoined_s, first_settled_s
 
     @property
     def ok(self) -> bool:
@@ -79,10 +84,45 @@ class Summary:
                    total=sum(verdict.operations.values()), retries=verdict.retries, replayed=verdict.replayed,
                    unknown=sum(c for (_, o), c in verdict.operations.items() if o == "unknown"),
                    kills=faults.kills, db_restarts=faults.db_restarts, checks=verdict.checks,
-                   violations=[str(v) for v in verdict.violations], faults=faults.log, folder=str(folder))
+                   violations=[str(v) for v in verdict.violations], faults=faults.log, folder=str(folder),
+                   failovers=first_settlements(folder, faults.failover_times))
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), ensure_ascii=False, indent=1))
+
+
+def first_settlements(folder: Path, failovers: list[dict]) -> list[dict]:
+    """Each failover with ``first_settled_s``: seconds from the kill of the primary to the first settlement (or aid)
+    acknowledged after it, read from the clients' logs (None if none was)."""
+    kinds: dict[tuple[str, int], str] = {}
+    settled: list[float] = []
+    for path in folder.glob("client-*.jsonl"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            if record["event"] == "invoke":
+                kinds[(path.name, record["op"])] = record["kind"]
+            elif record["event"] == "ok" and kinds.get((path.name, record["op"])) in ("settle", "aid"):
+                settled.append(record["t"])
+    settled.sort()
+    out = []
+    for failover in failovers:
+        after = next((t for t in settled if t > failover["killed_at"]), None)
+        out.append({**failover, "first_settled_s": None if after is None else round(after - failover["killed_at"], 2)})
+    return out
+
+
+def free_ports(count: int) -> int:
+    """The first of ``count`` consecutive free ports on 127.0.0.1."""
+    for _ in range(200):
+        first = random.randrange(20_000, 60_000)
+        try:
+            for port in range(first, first + count):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+    raise RuntimeError(f"no {count} consecutive free ports found")
 
 
 def last_entry_id(db: Database) -> int:
@@ -114,8 +154,15 @@ def run(options: Options, say: Callable[[str], None] = print) -> Summary:
     for old in folder.glob("client-*.jsonl"):
         old.unlink()
     run_id = secrets.token_hex(4)
-    cluster = None
-    if options.database == "postgresql":
+    cluster = group = None
+    if options.cluster:
+        # A folder of its own in /tmp (not the run's, which may be private to root): the nodes' user must reach it.
+        group = AutoFailoverCluster(Path(tempfile.mkdtemp(prefix="gongji-verify-af-")), port=free_ports(4),
+                                    bindir=options.pg_bin)
+        group.up(say=lambda line: say(f"  {line}"))
+        url = group.url
+        say(f"PostgreSQL: a pg_auto_failover group, monitor on port {group.port} ({group.folder}); {url}")
+    elif options.database == "postgresql":
         cluster = ThrowawayCluster(options.pg_bin)
         cluster.__enter__()
         url = cluster.url
@@ -138,11 +185,12 @@ def run(options: Options, say: Callable[[str], None] = print) -> Summary:
         since = last_entry_id(db)
         say(f"world: {len(cast.patients)} patients, {len(cast.aided)} beneficiaries, {len(cast.bindings)} bindings, "
             f"{len(cast.institutions)} institutions ({time.perf_counter() - started:.1f} s)")
-        server = Server(url, workers=options.workers if options.database == "postgresql" else 1,
+        server = Server(url, workers=options.workers if options.database == "postgresql" or group else 1,
                         server_key=server_key, log_path=folder / "server.log")
         server.start()
         say(f"gongji serve on {server.base_url}; {options.clients} clients for {options.seconds:.0f} s, "
-            f"{options.kills} kills, {options.db_restarts if cluster else 0} database stops")
+            f"{options.kills} kills, {options.db_restarts if cluster else 0} database stops"
+            + (f", {options.failovers} failovers" if group else ""))
         begin = time.time() + 2
         stop_at, give_up_at = begin + options.seconds, begin + options.seconds + options.grace
         context = get_context("spawn")
@@ -153,7 +201,8 @@ def run(options: Options, say: Callable[[str], None] = print) -> Summary:
             process.start()
         time.sleep(max(0.0, begin - time.time()))
         nemesis = Nemesis(server, cluster, seconds=options.seconds, kills=options.kills,
-                          db_restarts=options.db_restarts, seed=options.seed)
+                          db_restarts=options.db_restarts, seed=options.seed, group=group,
+                          failovers=options.failovers)
         nemesis.start()
         nemesis.join()
         if nemesis.error is not None:
@@ -168,7 +217,7 @@ def run(options: Options, say: Callable[[str], None] = print) -> Summary:
         server = None
         verdict = _verdict(db, folder, cast, run_id, since)
         db.dispose()
-        summary = Summary.of(verdict, database=options.database, clients=options.clients, seconds=options.seconds,
+        summary = Summary.of(verdict, database="cluster" if group else options.database, clients=options.clients, seconds=options.seconds,
                              faults=nemesis.faults, folder=folder)
         summary.save(folder / "verify.json")
         return summary
@@ -177,6 +226,8 @@ def run(options: Options, say: Callable[[str], None] = print) -> Summary:
             server.kill()
         if cluster is not None:
             cluster.__exit__(None, None, None)
+        if group is not None:
+            group.down(remove=True)
 
 
 # -- in this process --------------------------------------------------------------------------------

@@ -139,3 +139,32 @@ def test_the_api_says_whether_a_request_was_not_done_or_may_have_been():
 
     other = OperationalError("SELECT", {}, Exception("division by zero"))
     assert _app_raising(other).post("/boom").json()["code"] == "INTERNAL_ERROR"
+
+
+def test_stale_tolerant_reads_go_to_the_standby_but_never_within_fresh_reads(db, postgres_url):
+    """Reads that may be a second behind go to ``read_url`` (here: another database standing in for the standby);
+    a caller's own just-made change is read from the primary (fresh_reads); a standby that does not answer is
+    stepped over to the primary."""
+    if db.dialect != "postgresql":
+        pytest.skip("a PostgreSQL standby")
+    from sqlalchemy.engine import make_url
+
+    from gongji.db import fresh_reads
+
+    standby = make_url(normalize_url(postgres_url)).set(database="postgres").render_as_string(hide_password=False)
+    routed = Database(db.url, read_url=standby, pool_size=1)
+    name = "SELECT current_database()"
+    try:
+        primary = routed.read(lambda s: s.execute(text(name)).scalar_one())
+        assert primary != "postgres"
+        assert routed.read_stale(lambda s: s.execute(text(name)).scalar_one()) == "postgres"
+        with fresh_reads():
+            assert routed.read_stale(lambda s: s.execute(text(name)).scalar_one()) == primary
+    finally:
+        routed.dispose()
+    dead = Database(db.url, read_url=f"postgresql://postgres@127.0.0.1:{closed_port()}/postgres", pool_size=1)
+    try:
+        assert dead.read_stale(lambda s: s.execute(text(name)).scalar_one()) == primary
+    finally:
+        dead.dispose()
+    assert Database(db.url, read_url="").replica is None

@@ -673,3 +673,18 @@ def test_the_bind_form_keeps_a_draft_only_with_its_script(portal, harbin):
     assert script.status_code == 200 and "localStorage" in script.text and '"agreement"' in script.text
     refused = portal.post("/portal/bind", {"name": ""}, form_page="/portal/bind").text
     assert "data-draft-refused" in refused
+
+
+def test_a_change_marks_the_browser_to_read_its_pages_from_the_primary(portal, harbin):
+    """N-7: after binding, the answer sets the short-lived fresh-reads cookie, so the records page that follows is
+    read from the primary even where stale-tolerant pages read from a standby (GONGJI_DATABASE_READ_URL); a page
+    that only reads sets none."""
+    from gongji.web.pages import FRESH_COOKIE, FRESH_FOR_S
+
+    payer, wife = harbin
+    portal.log_in(payer)
+    assert FRESH_COOKIE not in portal.client.get("/portal/records").headers.get("set-cookie", "")
+    r = portal.post("/portal/bind", bind_form(wife), form_page="/portal/bind")
+    assert r.status_code == 303
+    cookie = r.headers.get("set-cookie", "")
+    assert f"{FRESH_COOKIE}=1" in cookie and f"Max-Age={FRESH_FOR_S}" in cookie

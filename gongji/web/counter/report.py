@@ -20,6 +20,6 @@ async def report(p: P, day: str | None = None) -> HTMLResponse:
     if c.errors:
         return render(p, "counter/report.html", status_code=400, nav="report", report=None,
                       values={"day": day or ""}, errors=c.errors)
-    result = await p.read(lambda s: reports.day_report(s, day=chosen, region_prefix=staff.region_prefix))
+    result = await p.read_stale(lambda s: reports.day_report(s, day=chosen, region_prefix=staff.region_prefix))
     return render(p, "counter/report.html", nav="report", report=result, values={"day": chosen.isoformat()},
                   region=staff.region_prefix)

@@ -242,7 +242,7 @@ def _records(s: Session, env: Env, person_id: int) -> dict[str, Any]:
 
 async def _records_page(p: Page, person_id: int, *, errors: dict[str, str] | None = None,
                         status_code: int = 200) -> HTMLResponse:
-    data = await p.read(lambda s: _records(s, p.env, person_id))
+    data = await p.read_stale(lambda s: _records(s, p.env, person_id))
     return show(p, data.pop("me"), "portal/records.html", nav="records", status_code=status_code,
                 errors=errors or {}, **data)
 

@@ -92,7 +92,7 @@ async def payments_page(p: P, month: str | None = None) -> HTMLResponse:
     if start is None:
         errors["month"] = p.t("月份格式应为“年-月”，例如 2025-06。", "Write the month as year-month, e.g. 2025-06.")
         start = today.replace(day=1)
-    data = await p.read(lambda s: _payments(s, p.env, who.person_id, start))
+    data = await p.read_stale(lambda s: _payments(s, p.env, who.person_id, start))
     top = max([c["fen"] for c in data["chart"]] + [1])
     for bar in data["chart"]:
         bar["percent"] = round(100 * max(bar["fen"], 0) / top)
