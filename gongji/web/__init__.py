@@ -18,6 +18,26 @@ def _has_page(app: FastAPI, path: str) -> bool:
     return any(route.matches(scope)[0] is Match.FULL for route in app.routes)
 
 
+class FreshAfterChange:
+    """A page that changed something (``Page.write``) marks the browser for FRESH_FOR_S seconds with FRESH_COOKIE:
+    its next pages read from the primary. Plain ASGI: every other request passes through untouched."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def sending(message) -> None:
+            if message["type"] == "http.response.start" and scope.get("state", {}).get("gongji_wrote"):
+                cookie = f"{FRESH_COOKIE}=1; Max-Age={FRESH_FOR_S}; HttpOnly; Path=/; SameSite=lax"
+                message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", cookie.encode())]}
+            await send(message)
+
+        await self.app(scope, receive, sending)
+
+
 def install(app: FastAPI) -> None:
     """Serve the pages, their static files, and answer a missing login or a stale form as a page would."""
     from gongji.web import counter, portal, simulate
@@ -27,13 +47,7 @@ def install(app: FastAPI) -> None:
     app.include_router(simulate.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
-    @app.middleware("http")
-    async def _fresh_after_a_change(request: Request, call_next):
-        """A page that changed something marks the browser for FRESH_FOR_S seconds: its reads go to the primary."""
-        response = await call_next(request)
-        if getattr(request.state, "gongji_wrote", False):
-            response.set_cookie(FRESH_COOKIE, "1", max_age=FRESH_FOR_S, httponly=True, samesite="lax")
-        return response
+    app.add_middleware(FreshAfterChange)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> RedirectResponse:
