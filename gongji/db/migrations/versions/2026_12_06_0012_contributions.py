@@ -1,7 +1,7 @@
 """contributions
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-06
 
 Contributions decide status (LC-1..LC-4): ``contributions`` (one row per person and month, unique, as the
@@ -16,8 +16,8 @@ from alembic import op
 
 import gongji.db.base
 
-revision: str = '0011'
-down_revision: str | None = '0010'
+revision: str = '0012'
+down_revision: str | None = '0011'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
