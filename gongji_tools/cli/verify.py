@@ -22,6 +22,9 @@ def verify(
     workers: Annotated[int, typer.Option("--workers", min=1, max=16, help="server processes (PostgreSQL)")] = 2,
     grace: Annotated[int, typer.Option("--grace", min=5, max=3_600,
                                        help="seconds after the load for clients to resolve unknown operations")] = 60,
+    min_operations: Annotated[int, typer.Option("--min-operations", min=0, max=1_000_000,
+                                                help="operations each client sends at least, going on past --seconds "
+                                                     "(never past the grace) on a slow machine")] = 0,
     seed: Annotated[int, typer.Option("--seed", help="random seed of the population, the clients and the nemesis")]
     = 7,
     folder: Annotated[Path | None, typer.Option("--folder", help="where the clients' logs, the server's log and "
@@ -50,8 +53,8 @@ def verify(
                    f"--database postgresql or sqlite", 2)
     out = stdout()
     options = Options(database=database, clients=clients, seconds=seconds, kills=kills, db_restarts=db_restarts,
-                      people=people, workers=workers, seed=seed, grace=grace, folder=folder, pg_bin=pg_bin,
-                      cluster=cluster, failovers=failovers)
+                      people=people, workers=workers, seed=seed, grace=grace, min_operations=min_operations,
+                      folder=folder, pg_bin=pg_bin, cluster=cluster, failovers=failovers)
     with reported_errors():
         try:
             summary = run(options, say=lambda line: out.print(Text(line)))

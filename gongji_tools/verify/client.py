@@ -176,9 +176,11 @@ class Client:
             time.sleep(pause)
             pause = min(pause * 2, 1.0)
 
-    def run(self, stop_at: float, give_up_at: float) -> None:
+    def run(self, stop_at: float, give_up_at: float, at_least: int = 0) -> None:
+        """Send operations until ``stop_at``, and on until ``at_least`` were sent (a slow machine does fewer in the
+        time), but never past ``give_up_at``."""
         try:
-            while time.time() < stop_at:
+            while time.time() < stop_at or (self.n < at_least and time.time() < give_up_at):
                 drawn = self.draw()
                 if drawn is not None:
                     self.perform(*drawn, give_up_at=give_up_at)
@@ -231,8 +233,8 @@ class HttpSender:
 
 
 def client_process(number: int, clients: int, cast_path: str, base_url: str, log_path: str, seed: int, run_id: str,
-                   stop_at: float, give_up_at: float) -> None:
+                   stop_at: float, give_up_at: float, at_least: int = 0) -> None:
     """The body of one client process (spawned): one HTTP connection, one operation at a time."""
     cast = Cast.load(Path(cast_path))
     sender = HttpSender(base_url, cast)
-    Client(number, clients, cast, sender, Path(log_path), seed, run_id).run(stop_at, give_up_at)
+    Client(number, clients, cast, sender, Path(log_path), seed, run_id).run(stop_at, give_up_at, at_least)

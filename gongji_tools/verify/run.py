@@ -46,6 +46,7 @@ class Options:
     workers: int = 2
     seed: int = 7
     grace: float = 60.0
+    min_operations: int = 0  # per client: the load goes on past ``seconds`` (into the grace) until each sent these
     folder: Path | None = None
     pg_bin: str | None = None
     cluster: bool = False  # a pg_auto_failover group (monitor, primary, synchronous standby) instead of one server
@@ -196,7 +197,7 @@ def run(options: Options, say: Callable[[str], None] = print) -> Summary:
         context = get_context("spawn")
         processes = [context.Process(target=client_process, name=f"verify-client-{n}", args=(
             n, options.clients, str(folder / "cast.json"), server.base_url, str(folder / f"client-{n}.jsonl"),
-            options.seed, run_id, stop_at, give_up_at)) for n in range(options.clients)]
+            options.seed, run_id, stop_at, give_up_at, options.min_operations)) for n in range(options.clients)]
         for process in processes:
             process.start()
         time.sleep(max(0.0, begin - time.time()))
@@ -268,8 +269,9 @@ class InProcessRun:
 
 
 def run_in_process(db: Database, folder: Path, *, clients: int = 3, seconds: float = 5.0, loss: float = 0.2,
-                   people: int = 120, seed: int = 11) -> InProcessRun:
-    """Threads through the application in this process, over a lossy link; the checker's verdict."""
+                   people: int = 120, seed: int = 11, operations: int = 0) -> InProcessRun:
+    """Threads through the application in this process, over a lossy link, for ``seconds`` and until each client sent
+    ``operations`` (so that a busy machine does as many); the checker's verdict."""
     from fastapi.testclient import TestClient
 
     from gongji.api.app import create_app
@@ -289,7 +291,8 @@ def run_in_process(db: Database, folder: Path, *, clients: int = 3, seconds: flo
         try:
             with TestClient(app, raise_server_exceptions=False) as http:
                 link = LossyLink(HttpSender("", cast, http=http), loss=loss, seed=seed + n)
-                Client(n, clients, cast, link, folder / f"client-{n}.jsonl", seed, run_id).run(stop_at, stop_at + 30)
+                Client(n, clients, cast, link, folder / f"client-{n}.jsonl", seed, run_id).run(
+                    stop_at, stop_at + 30 + 5 * operations, operations)
         except BaseException as error:  # noqa: BLE001 - raised below
             errors.append(error)
 

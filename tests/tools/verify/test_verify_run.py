@@ -32,12 +32,14 @@ def test_server_and_database_killed_under_load_lose_nothing_and_pay_nothing_twic
     _need_postgres_programs()
     lines: list[str] = []
     summary = run(Options(database="postgresql", clients=4, seconds=24, kills=2, db_restarts=1, people=120,
-                          grace=40, folder=tmp_path, seed=3), say=lines.append)
+                          grace=40, min_operations=30, folder=tmp_path, seed=3), say=lines.append)
     assert summary.violations == [], "\n".join(summary.violations[:20])
     assert (summary.kills, summary.db_restarts) == (2, 1), summary.faults
     # Operations still unknown when the grace period ends (a slow restart on a busy machine) are checked as unknown:
-    # applied at most once. Their number is not a property of the service, so it is not asserted.
-    assert summary.total > 100 and summary.retries > 0
+    # applied at most once. Their number is not a property of the service, so it is not asserted. Each client goes on
+    # until it sent 30 operations (into the grace period on a busy machine), so 120 is short only when the service
+    # stalls, not when the machine is slow.
+    assert summary.total >= 120 and summary.retries > 0
     ok = {kind: outcomes["ok"] for kind, outcomes in summary.operations.items()}
     assert ok.get("settle", 0) > 20 and ok.get("aid", 0) > 0 and ok.get("refund", 0) + ok.get("cancel", 0) > 0
     assert (tmp_path / "verify.json").exists() and len(list(tmp_path.glob("client-*.jsonl"))) == 4
@@ -46,9 +48,9 @@ def test_server_and_database_killed_under_load_lose_nothing_and_pay_nothing_twic
 def test_a_sqlite_server_killed_under_load_loses_nothing(tmp_path):
     """The same clients and checks against ``gongji serve`` on a SQLite file, killed twice with SIGKILL."""
     summary = run(Options(database="sqlite", clients=3, seconds=15, kills=2, db_restarts=0, people=90, grace=30,
-                          folder=tmp_path, seed=4), say=lambda line: None)
+                          min_operations=20, folder=tmp_path, seed=4), say=lambda line: None)
     assert summary.violations == [], "\n".join(summary.violations[:20])
-    assert summary.kills == 2 and summary.total > 50
+    assert summary.kills == 2 and summary.total >= 60
 
 
 def test_the_command_refuses_an_unknown_database_and_reports_its_options():
