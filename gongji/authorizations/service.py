@@ -42,13 +42,24 @@ def party(person: Person) -> rules.Party:
     )
 
 
-def _open(today: date):
-    """SQL: a binding not ended and not expired (rules.is_open)."""
-    return and_(Binding.ended_on.is_(None), or_(Binding.end_on.is_(None), Binding.end_on >= today))
+def open_on(today, bindings=None):
+    """SQL: a binding not ended and not expired on ``today`` (rules.is_open); ``bindings`` is the bindings table or
+    an alias of it (default: the table), ``today`` a date or a bound parameter. Pending bindings are open too."""
+    c = Binding.__table__.c if bindings is None else bindings.c
+    return and_(c.ended_on.is_(None), or_(c.end_on.is_(None), c.end_on >= today))
+
+
+def active_on(on, bindings=None):
+    """SQL, D-3: a binding active on the day ``on`` (today or later: one not ended yet), from its start date through
+    its end date inclusive, whether or not the expiry job has run (rules.is_active). The one place this is written:
+    the settlement's statement, the payer bindings and the records all use it."""
+    c = Binding.__table__.c if bindings is None else bindings.c
+    return and_(c.ended_on.is_(None), c.start_on <= on, or_(c.end_on.is_(None), c.end_on >= on))
+
 
 
 def _count_open(session: Session, today: date, *conditions) -> int:
-    return session.execute(select(func.count()).select_from(Binding).where(_open(today), *conditions)).scalar_one()
+    return session.execute(select(func.count()).select_from(Binding).where(open_on(today), *conditions)).scalar_one()
 
 
 def _documents(documents: Sequence[Document | dict]) -> list[Document]:
@@ -103,7 +114,7 @@ def bind(
 
     balance = people.balances(session, payer.id)
     pair = (Binding.payer_id == payer.id, Binding.beneficiary_id == beneficiary.id)
-    existing = session.execute(select(Binding.id).where(_open(today), *pair)).scalars().first()
+    existing = session.execute(select(Binding.id).where(open_on(today), *pair)).scalars().first()
     last_unbound_on = session.execute(
         select(func.max(Binding.ended_on)).where(*pair, Binding.end_reason != EndReason.EXPIRED.value)
     ).scalar_one()
@@ -235,10 +246,7 @@ def active_payer_bindings(session: Session, *, beneficiary_id: int, on: date) ->
     """Bindings through which someone pays for the beneficiary on this day (D-3)."""
     return list(
         session.execute(
-            select(Binding).where(
-                Binding.beneficiary_id == beneficiary_id, Binding.ended_on.is_(None), Binding.start_on <= on,
-                or_(Binding.end_on.is_(None), Binding.end_on >= on),
-            ).order_by(Binding.id)
+            select(Binding).where(Binding.beneficiary_id == beneficiary_id, active_on(on)).order_by(Binding.id)
         ).scalars()
     )
 
@@ -365,7 +373,7 @@ def _leave(session: Session, env: Env, family: Family, member: Person, *, reason
     today = env.today()
     ended = 0
     bindings = session.execute(
-        select(Binding).where(Binding.family_id == family.id, _open(today),
+        select(Binding).where(Binding.family_id == family.id, open_on(today),
                               or_(Binding.payer_id == member.id, Binding.beneficiary_id == member.id))
     ).scalars()
     for binding in bindings:

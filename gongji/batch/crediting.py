@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Date, bindparam, insert, text
+from sqlalchemy import Date, bindparam, text
 from sqlalchemy.orm import Session
 
 from gongji.batch import runner
@@ -38,7 +38,7 @@ from gongji.db import Database
 from gongji.db.base import UTCDateTime
 from gongji.env import Env
 from gongji.ledger import service as ledger
-from gongji.ledger.models import LedgerEntry
+from gongji.ledger import writes as ledger_writes
 
 #: Why an employee enrollee of the chunk was not credited (the summary's counts).
 REASON = """
@@ -140,34 +140,25 @@ class CreditMonth:
 
     def _postgres(self, session: Session, rules: list[RegionRule], ids: dict[str, int]) -> tuple[dict, dict]:
         """One statement: balances, entries (ids drawn beforehand, one per region) and postings, then counts."""
-        entry_ids = session.execute(text(
-            "SELECT nextval(pg_get_serial_sequence('ledger_entries', 'id')) FROM generate_series(1, :n)"),
-            {"n": len(rules)}).scalars().all()
+        entry_ids = ledger_writes.next_entry_ids(session, len(rules))
         rules = [RegionRule(r.region_code, r.permille, r.retiree_fen, entry_id, r.source_id)
                  for r, entry_id in zip(rules, entry_ids, strict=True)]
         cte, params = rules_cte(rules)
         statement = text(f"""
             WITH {cte},
             people AS MATERIALIZED ({PEOPLE}),
-            credited AS (
-                UPDATE accounts SET balance_fen = accounts.balance_fen + p.amount
-                FROM people p
-                WHERE accounts.id = p.account_id AND accounts.person_id BETWEEN :first_id AND :last_id
-                  AND {CREDITED}
-                RETURNING accounts.id AS account_id, p.region_code, p.entry_id, p.source_id, p.amount,
-                          accounts.balance_fen
-            ),
-            entries AS (
-                INSERT INTO ledger_entries (id, kind, at, "on", memo)
-                SELECT r.entry_id, 'credit', :at, :on, :memo FROM rules r
-                WHERE EXISTS (SELECT 1 FROM credited c WHERE c.entry_id = r.entry_id)
-            ),
-            legs AS (
-                INSERT INTO postings (entry_id, account_id, amount_fen, balance_after_fen)
-                SELECT entry_id, account_id, amount, balance_fen FROM credited
-                UNION ALL
-                SELECT entry_id, source_id, -SUM(amount), NULL FROM credited GROUP BY entry_id, source_id
-            )
+            credited AS ({ledger_writes.add_to_balances(
+                "people p", account="p.account_id", amount="p.amount",
+                where=f"accounts.person_id BETWEEN :first_id AND :last_id AND {CREDITED}",
+                returning="accounts.id AS account_id, p.region_code, p.entry_id, p.source_id, p.amount, "
+                          "accounts.balance_fen")}),
+            entries AS ({ledger_writes.insert_entries(
+                "SELECT r.entry_id, 'credit', :at, :on, :memo FROM rules r "
+                "WHERE EXISTS (SELECT 1 FROM credited c WHERE c.entry_id = r.entry_id)")}),
+            legs AS ({ledger_writes.insert_postings(
+                "SELECT entry_id, account_id, amount, balance_fen FROM credited "
+                "UNION ALL "
+                "SELECT entry_id, source_id, -SUM(amount), NULL FROM credited GROUP BY entry_id, source_id")})
             SELECT region_code, 'credited' AS reason, entry_id, COUNT(*) AS people, SUM(amount) AS amount_fen
             FROM credited GROUP BY region_code, entry_id
             UNION ALL
@@ -194,30 +185,21 @@ class CreditMonth:
         entries = {}
         for rule in rules:
             if rule.region_code in credited:
-                entries[rule.region_code] = session.execute(
-                    insert(LedgerEntry).values(kind="credit", at=self.env.now(), on=self.env.today(), memo=self.memo)
-                    .returning(LedgerEntry.id)).scalar_one()
+                entries[rule.region_code] = session.execute(ledger_writes.INSERT_ENTRY, {
+                    "kind": "credit", "at": self.env.now(), "on": self.env.today(), "memo": self.memo}).scalar_one()
         if not entries:
             return _stats(rows), entries
         cte, params = rules_cte([RegionRule(r.region_code, r.permille, r.retiree_fen, entries[r.region_code],
                                             r.source_id) for r in rules if r.region_code in entries])
         entry_list = ", ".join(str(int(entry_id)) for entry_id in entries.values())
-        session.execute(text(f"""
-            WITH {cte}, people AS ({PEOPLE})
-            INSERT INTO postings (entry_id, account_id, amount_fen, balance_after_fen)
-            SELECT p.entry_id, p.account_id, p.amount, p.balance_fen + p.amount FROM people p
-            WHERE {CREDITED} AND p.entry_id IS NOT NULL ORDER BY p.account_id
-        """), {**params, **ids})
-        session.execute(text(f"""
-            UPDATE accounts SET balance_fen = p.balance_after_fen FROM postings p
-            WHERE p.entry_id IN ({entry_list}) AND p.account_id = accounts.id
-        """))
-        session.execute(text(f"""
-            WITH {cte}
-            INSERT INTO postings (entry_id, account_id, amount_fen, balance_after_fen)
-            SELECT p.entry_id, r.source_id, -SUM(p.amount_fen), NULL FROM postings p JOIN rules r
-            ON r.entry_id = p.entry_id WHERE p.entry_id IN ({entry_list}) GROUP BY p.entry_id, r.source_id
-        """), params)
+        session.execute(text(f"WITH {cte}, people AS ({PEOPLE}) " + ledger_writes.insert_postings(
+            "SELECT p.entry_id, p.account_id, p.amount, p.balance_fen + p.amount FROM people p "
+            f"WHERE {CREDITED} AND p.entry_id IS NOT NULL ORDER BY p.account_id")), {**params, **ids})
+        session.execute(text(ledger_writes.balances_from_postings(f"p.entry_id IN ({entry_list})")))
+        session.execute(text(f"WITH {cte} " + ledger_writes.insert_postings(
+            "SELECT p.entry_id, r.source_id, -SUM(p.amount_fen), NULL FROM postings p JOIN rules r "
+            f"ON r.entry_id = p.entry_id WHERE p.entry_id IN ({entry_list}) GROUP BY p.entry_id, r.source_id")),
+            params)
         return _stats(rows), entries
 
 

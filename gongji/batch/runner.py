@@ -39,6 +39,7 @@ import gongji.db.models  # noqa: F401 — every table: the jobs may run in a pro
 from gongji.actors import Actor
 from gongji.batch.models import BatchChunk, BatchRun
 from gongji.db import Database
+from gongji.db.dialect import is_postgresql
 from gongji.env import Env
 from gongji.events.service import record as record_event
 
@@ -121,7 +122,7 @@ class RetryChunk(Exception):  # noqa: N818 — a signal, not an error
 
 
 def is_postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+    return is_postgresql(session)
 
 
 def lock(session: Session, *, shared: bool = False) -> None:

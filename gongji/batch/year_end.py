@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Date, bindparam, insert, text
+from sqlalchemy import Date, bindparam, text
 from sqlalchemy.orm import Session
 
 from gongji.batch import runner
@@ -32,7 +32,7 @@ from gongji.batch.periods import YEAR_END, check_year, parse_year
 from gongji.db import Database
 from gongji.db.base import UTCDateTime
 from gongji.env import Env
-from gongji.ledger.models import LedgerEntry
+from gongji.ledger import writes as ledger_writes
 
 #: The chunk's current-year accounts with money in them, beside the same person's prior-years account.
 MOVING = """
@@ -76,31 +76,24 @@ class YearEnd:
             entry_ids=[entry_id] if regions else [], detail={"regions": regions})
 
     def _postgres(self, session: Session, ids: dict[str, int]):
-        entry_id = session.execute(text("SELECT nextval(pg_get_serial_sequence('ledger_entries', 'id'))")).scalar_one()
+        [entry_id] = ledger_writes.next_entry_ids(session)
         statement = text(f"""
             WITH moving AS MATERIALIZED ({MOVING}),
-            emptied AS (
-                UPDATE accounts SET balance_fen = accounts.balance_fen - m.amount FROM moving m
-                WHERE accounts.id = m.id AND accounts.person_id BETWEEN :first_id AND :last_id
-                  AND accounts.balance_fen >= m.amount
-                RETURNING m.id, m.prior_id, m.region_code, m.amount, accounts.balance_fen
-            ),
-            filled AS (
-                UPDATE accounts SET balance_fen = accounts.balance_fen + e.amount FROM emptied e
-                WHERE accounts.id = e.prior_id AND accounts.person_id BETWEEN :first_id AND :last_id
-                RETURNING e.id AS from_id, e.balance_fen AS from_balance, accounts.id AS to_id, e.region_code,
-                          e.amount, accounts.balance_fen
-            ),
-            entry AS (
-                INSERT INTO ledger_entries (id, kind, at, "on", memo)
-                SELECT :entry_id, 'year_end', :at, :on, :memo WHERE EXISTS (SELECT 1 FROM filled)
-            ),
-            legs AS (
-                INSERT INTO postings (entry_id, account_id, amount_fen, balance_after_fen)
-                SELECT :entry_id, from_id, -amount, from_balance FROM filled
-                UNION ALL
-                SELECT :entry_id, to_id, amount, balance_fen FROM filled
-            )
+            emptied AS ({ledger_writes.add_to_balances(
+                "moving m", account="m.id", amount="-m.amount",
+                where="accounts.person_id BETWEEN :first_id AND :last_id AND accounts.balance_fen >= m.amount",
+                returning="m.id, m.prior_id, m.region_code, m.amount, accounts.balance_fen")}),
+            filled AS ({ledger_writes.add_to_balances(
+                "emptied e", account="e.prior_id", amount="e.amount",
+                where="accounts.person_id BETWEEN :first_id AND :last_id",
+                returning="e.id AS from_id, e.balance_fen AS from_balance, accounts.id AS to_id, e.region_code, "
+                          "e.amount, accounts.balance_fen")}),
+            entry AS ({ledger_writes.insert_entries(
+                "SELECT :entry_id, 'year_end', :at, :on, :memo WHERE EXISTS (SELECT 1 FROM filled)")}),
+            legs AS ({ledger_writes.insert_postings(
+                "SELECT :entry_id, from_id, -amount, from_balance FROM filled "
+                "UNION ALL "
+                "SELECT :entry_id, to_id, amount, balance_fen FROM filled")})
             SELECT region_code, COUNT(*) AS people, SUM(amount) AS amount_fen FROM filled GROUP BY region_code
             UNION ALL
             SELECT NULL, COUNT(*), 0 FROM moving
@@ -119,19 +112,14 @@ class YearEnd:
         """), ids).all()
         if not rows:
             return rows, None
-        entry_id = session.execute(insert(LedgerEntry).values(
-            kind="year_end", at=self.env.now(), on=self.env.today(), memo=self.memo).returning(LedgerEntry.id)
-        ).scalar_one()
-        session.execute(text(f"""
-            INSERT INTO postings (entry_id, account_id, amount_fen, balance_after_fen)
-            SELECT :entry_id, id, -amount, 0 FROM ({MOVING})
-            UNION ALL
-            SELECT :entry_id, p.id, m.amount, p.balance_fen + m.amount FROM ({MOVING}) m
-            JOIN accounts p ON p.id = m.prior_id
-        """), {**ids, "entry_id": entry_id})
-        session.execute(text(
-            "UPDATE accounts SET balance_fen = p.balance_after_fen FROM postings p "
-            "WHERE p.entry_id = :entry_id AND p.account_id = accounts.id"), {"entry_id": entry_id})
+        entry_id = session.execute(ledger_writes.INSERT_ENTRY, {
+            "kind": "year_end", "at": self.env.now(), "on": self.env.today(), "memo": self.memo}).scalar_one()
+        session.execute(text(ledger_writes.insert_postings(
+            f"SELECT :entry_id, id, -amount, 0 FROM ({MOVING}) "
+            "UNION ALL "
+            f"SELECT :entry_id, p.id, m.amount, p.balance_fen + m.amount FROM ({MOVING}) m "
+            "JOIN accounts p ON p.id = m.prior_id")), {**ids, "entry_id": entry_id})
+        session.execute(text(ledger_writes.balances_from_postings("p.entry_id = :entry_id")), {"entry_id": entry_id})
         return rows, entry_id
 
 

@@ -23,12 +23,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from gongji.actors import Actor
 from gongji.authorizations import rules
 from gongji.authorizations.models import Binding, Family, FamilyMember
+from gongji.authorizations.service import open_on
 from gongji.env import Env
 from gongji.errors import GongjiError
 from gongji.events.service import record as record_event
@@ -106,7 +107,7 @@ def _lookup(session: Session, id_numbers: set[str], today: date) -> dict[str, Kn
             select(FamilyMember.family_id, FamilyMember.person_id).where(FamilyMember.person_id.in_(ids),
                                                                           FamilyMember.left_at.is_(None))):
         by_id[person_id].member_of = family_id
-    still_open = and_(Binding.ended_on.is_(None), or_(Binding.end_on.is_(None), Binding.end_on >= today))
+    still_open = open_on(today)
     for payer_id, beneficiary_id in session.execute(
             select(Binding.payer_id, Binding.beneficiary_id).where(
                 still_open, or_(Binding.payer_id.in_(ids), Binding.beneficiary_id.in_(ids)))):

@@ -9,10 +9,10 @@ unbalanced entry cannot be committed (a deferred constraint trigger).
 Accounts are locked in ascending id order (:func:`lock`) so that two transactions drawing on the
 same accounts queue instead of deadlocking.
 
-One exception to "the only code": on PostgreSQL a settlement writes its entry within the one statement
-that writes the settlement (:data:`gongji.settlement.service._WRITE_POSTGRESQL`), doing what :func:`post`
-does in SQL, from legs checked by :func:`merge_legs`; the same constraints and triggers hold it, and a
-test compares its rows with those :func:`post` writes.
+How entries, postings and balances are written is :mod:`gongji.ledger.writes`, which :func:`post`, the settlement's
+one statement on PostgreSQL (:data:`gongji.settlement.service._WRITE_POSTGRESQL`, from legs checked by
+:func:`merge_legs`) and the set-based batch jobs all use; the same constraints and triggers hold them, and a test
+compares the settlement statement's rows with those :func:`post` writes.
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, text
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
+from gongji.db.dialect import for_update, is_postgresql
+from gongji.ledger import writes
 from gongji.ledger.models import Account, LedgerEntry, Posting
 from gongji.terms import Fund
 
@@ -108,9 +109,7 @@ def lock(session: Session, account_ids: Iterable[int]) -> dict[int, int]:
     ids = sorted(set(account_ids))
     if not ids:
         return {}
-    query = select(Account.id, Account.balance_fen).where(Account.id.in_(ids)).order_by(Account.id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
+    query = for_update(session, select(Account.id, Account.balance_fen).where(Account.id.in_(ids)).order_by(Account.id))
     return {row.id: row.balance_fen for row in session.execute(query)}
 
 
@@ -151,54 +150,17 @@ def post(
     """
     merged = merge_legs(kind, legs)
     session.flush()  # the caller's pending rows first, as their order in the transaction may matter
-    entry_id = session.execute(_INSERT_ENTRY, {"kind": kind, "at": at, "on": on, "ref_type": ref_type,
-                                               "ref_id": ref_id, "memo": memo}).scalar_one()
-    balances_after = _apply(session, merged)
+    entry_id = session.execute(writes.INSERT_ENTRY, {"kind": kind, "at": at, "on": on, "ref_type": ref_type,
+                                                     "ref_id": ref_id, "memo": memo}).scalar_one()
+    # System accounts keep no balance on the row, so they are left alone: nothing to lock, nothing to wait for.
+    balances_after = writes.apply_deltas(session, merged)
     session.execute(
-        _INSERT_POSTING,
+        writes.INSERT_POSTING,
         [{"entry_id": entry_id, "account_id": account_id, "amount_fen": amount,
           "balance_after_fen": balances_after.get(account_id)}
          for account_id, amount in sorted(merged.items())],
     )
     return entry_id
-
-
-#: Core statements (no unit of work): an entry and its postings are written once and never changed.
-_INSERT_ENTRY = insert(LedgerEntry.__table__).returning(LedgerEntry.__table__.c.id)
-_INSERT_POSTING = insert(Posting.__table__)
-#: Up to this many legs the balance update is one prepared statement per leg count; above, values are inlined.
-_BOUND_LEGS = 50
-_APPLY: dict[int, Any] = {}
-
-
-def _apply(session: Session, deltas: dict[int, int]) -> dict[int, int]:
-    """Add the deltas to the kept balances (personal accounts) in one statement; return the new balances.
-
-    System accounts keep no balance on the row, so they are left alone: nothing to lock, nothing to wait for.
-    """
-    if len(deltas) <= _BOUND_LEGS:
-        statement = _APPLY.get(len(deltas))
-        if statement is None:
-            statement = _APPLY.setdefault(len(deltas), text(_apply_sql(", ".join(
-                f"(:a{i}, :d{i})" for i in range(len(deltas))))))
-        params: dict[str, int] = {}
-        for i, (account_id, amount) in enumerate(deltas.items()):
-            params[f"a{i}"], params[f"d{i}"] = account_id, amount
-        rows = session.execute(statement, params)
-    else:
-        values = ", ".join(f"({int(account_id)}, {int(amount)})" for account_id, amount in deltas.items())
-        rows = session.execute(text(_apply_sql(values)))
-    return {row[0]: row[1] for row in rows}
-
-
-def _apply_sql(values: str) -> str:
-    # CAST: PostgreSQL types the bound values of a VALUES list from the first row, which may be any int size.
-    return (
-        f"WITH v(id, delta) AS (VALUES {values}) "
-        f"UPDATE accounts SET balance_fen = accounts.balance_fen + CAST(v.delta AS BIGINT) FROM v "
-        f"WHERE accounts.id = v.id AND accounts.balance_fen IS NOT NULL "
-        f"RETURNING accounts.id, accounts.balance_fen"
-    )
 
 
 def balance_of(session: Session, account_id: int) -> int:
@@ -252,7 +214,7 @@ def check(session: Session) -> LedgerCheck:
     total = kept + system
     negative = list(session.execute(select(Account.id).where(Account.balance_fen < 0)).scalars())
     # One pass over the postings by account: their sum, and the balance after the last of them.
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgresql(session):
         # the greatest (id, balance after) pair is the last posting's
         pair = func.max(postgresql.array([Posting.id, Posting.balance_after_fen]))
         sums = (select(Posting.account_id, func.sum(Posting.amount_fen).label("total"), pair.label("last"))

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from gongji.authorizations import rules as binding_rules
 from gongji.authorizations.models import Binding
+from gongji.authorizations.service import open_on
 from gongji.errors import GongjiError
 from gongji.inputs import check_id, check_optional_date
 from gongji.institutions.models import Institution
@@ -248,7 +249,7 @@ def authorization_records(session: Session, *, person_id: int, today: date, role
         .order_by(Binding.id.desc())
     )
     if not include_ended:
-        query = query.where(Binding.ended_on.is_(None), or_(Binding.end_on.is_(None), Binding.end_on >= today))
+        query = query.where(open_on(today))
 
     def convert(row) -> AuthorizationRecord:
         binding, name, id_number = row

@@ -21,7 +21,6 @@ from sqlalchemy import (
     func,
     insert,
     literal_column,
-    or_,
     select,
     text,
     true,
@@ -34,8 +33,9 @@ from gongji import idempotency
 from gongji.actors import Actor
 from gongji.authorizations import rules as binding_rules
 from gongji.authorizations.models import Binding
-from gongji.authorizations.service import party
+from gongji.authorizations.service import active_on, party
 from gongji.db.base import UTCDateTime
+from gongji.db.dialect import for_update, is_postgresql
 from gongji.env import Env
 from gongji.errors import GongjiError
 from gongji.events.service import Happening, record_many
@@ -43,6 +43,7 @@ from gongji.inputs import check_id, check_text
 from gongji.institutions import service as institutions
 from gongji.institutions.models import Institution
 from gongji.ledger import service as ledger
+from gongji.ledger import writes as ledger_writes
 from gongji.ledger.models import Account
 from gongji.money import require_fen
 from gongji.notifications.outbox import NOTIFIED_KINDS
@@ -284,8 +285,7 @@ def _facts_query(*, key: str | None = None):
         .outerjoin(_P, _P.c.id_number == bindparam("id_number"))
         .outerjoin(_E, _E.c.person_id == _P.c.id)
         # D-3: the bindings active today, as authorizations.active_payer_bindings reads them
-        .outerjoin(_B, and_(_B.c.beneficiary_id == _P.c.id, _B.c.ended_on.is_(None), _B.c.start_on <= bindparam("today"),
-                            or_(_B.c.end_on.is_(None), _B.c.end_on >= bindparam("today"))))
+        .outerjoin(_B, and_(_B.c.beneficiary_id == _P.c.id, active_on(bindparam("today"), _B)))
         .outerjoin(_PAYER, _PAYER.c.id == _B.c.payer_id)
         .outerjoin(_PAYER_E, _PAYER_E.c.person_id == _PAYER.c.id)
     )
@@ -452,7 +452,7 @@ def _gather(session: Session, env: Env, facts: _Facts, attested_payer: Person | 
                                          patient_policy=patient_policy, use=facts.use))
     may_pay = [payer.person_id for (_, payer, _, _), reason in zip(payers, reasons, strict=True) if reason is None]
     accounts: dict[int, list[Any]] = {}
-    for account in session.execute(_ACCOUNTS_LOCKED if lock and session.get_bind().dialect.name == "postgresql"
+    for account in session.execute(_ACCOUNTS_LOCKED if lock and is_postgresql(session)
                                    else _ACCOUNTS, {"people": [patient.id, *may_pay]}):
         accounts.setdefault(account.person_id, []).append(account)
     facts.own_funds = list(_funds(accounts.get(patient.id, ())))
@@ -559,7 +559,7 @@ def settle(
                                repr(attestation.phone), repr(attestation.signed)] if attestation else None}
     # On PostgreSQL the first query claims the key (idempotency.claim) with the settlement's id; elsewhere it finds
     # the key's record, and the key is stored with the settlement.
-    claiming = session.get_bind().dialect.name == "postgresql"
+    claiming = is_postgresql(session)
     read = _read(session, env, institution_code=institution_code, patient_id_number=patient_id_number,
                  key={"scope": scope, "key": key, "fingerprint": idempotency.fingerprint(content),
                       "claimed_at": env.now()} if claiming else {"scope": scope, "key": key})
@@ -640,7 +640,7 @@ def _write(session: Session, *, settlement_id: int | None, at: datetime, on: dat
     On PostgreSQL this is one statement (:data:`_WRITE_POSTGRESQL`); elsewhere one statement per table, through
     :func:`ledger.post` and :func:`events.record_many`. Either way the database's constraints and triggers hold it.
     """
-    if session.get_bind().dialect.name == "postgresql" and WRITE_IN_ONE_STATEMENT and settlement_id is not None:
+    if is_postgresql(session) and WRITE_IN_ONE_STATEMENT and settlement_id is not None:
         assert record is None  # claimed
         session.execute(_WRITE_POSTGRESQL, {
             **row, "settlement_id": settlement_id, "at": at, "on": on, "paid": bool(legs),
@@ -677,13 +677,13 @@ WRITE_IN_ONE_STATEMENT = True
 assert all(kind.replace(".", "").replace("_", "").isalpha() for kind in NOTIFIED_KINDS)  # safe in SQL text
 #: A settlement's writes on PostgreSQL, in one statement (one round trip instead of eight). The settlement's id was
 #: drawn when its key was claimed; the ledger entry's is drawn first, as each row refers to the other. The ledger
-#: part does what
-#: :func:`ledger.post` does: the entry, the kept balances (personal accounts; the CHECK refuses a negative one) and a
-#: posting per account with the balance after it; the deferred trigger checks at commit that the entry balances.
+#: part is written by :mod:`gongji.ledger.writes`, as :func:`ledger.post` writes it: the entry, the kept balances
+#: (personal accounts; the CHECK refuses a negative one) and a posting per account with the balance after it; the
+#: deferred trigger checks at commit that the entry balances.
 _WRITE_POSTGRESQL = text("""
 WITH ids AS (
     SELECT CAST(:settlement_id AS bigint) AS settlement_id,
-           CASE WHEN :paid THEN nextval(pg_get_serial_sequence('ledger_entries', 'id')) END AS entry_id
+           CASE WHEN :paid THEN {next_entry_id} END AS entry_id
 ), settlement AS (
     INSERT INTO settlements (id, institution_id, patient_id, region_code, use, amount_fen, own_fen, mutual_aid_fen,
                              cash_fen, refunded_fen, cash_refunded_fen, status, settled_at, settled_on, cert_type,
@@ -700,19 +700,13 @@ WITH ids AS (
     FROM ids, json_to_recordset(CAST(:parts AS json))
          AS p(seq integer, payer_id bigint, account_id bigint, fund text, binding_id bigint, amount_fen bigint)
 ), entry AS (
-    INSERT INTO ledger_entries (id, kind, at, "on", ref_type, ref_id)
-    SELECT entry_id, 'settlement', :at, :on, 'settlement', settlement_id FROM ids WHERE entry_id IS NOT NULL
+    {entry}
 ), legs AS (
     SELECT * FROM json_to_recordset(CAST(:legs AS json)) AS l(account_id bigint, amount_fen bigint)
 ), balances AS (
-    UPDATE accounts SET balance_fen = accounts.balance_fen + legs.amount_fen FROM legs
-    WHERE accounts.id = legs.account_id AND accounts.balance_fen IS NOT NULL
-    RETURNING accounts.id, accounts.balance_fen
+    {balances}
 ), postings AS (
-    INSERT INTO postings (entry_id, account_id, amount_fen, balance_after_fen)
-    SELECT ids.entry_id, legs.account_id, legs.amount_fen, balances.balance_fen
-    FROM ids CROSS JOIN legs LEFT JOIN balances ON balances.id = legs.account_id
-    ORDER BY legs.account_id
+    {postings}
 ), events AS (
     INSERT INTO events (at, kind, actor_kind, actor_id, channel, subject_type, subject_id, concerns, data)
     SELECT :at, e.kind, :actor_kind, :actor_id, :channel, 'settlement', ids.settlement_id, e.concerns, e.data
@@ -728,7 +722,16 @@ WITH ids AS (
     WHERE events.kind IN ({notified})
 )
 SELECT settlement_id FROM ids
-""".replace("{notified}", ", ".join(f"'{kind}'" for kind in sorted(NOTIFIED_KINDS)))
+"""
+    .replace("{next_entry_id}", ledger_writes.NEXT_ENTRY_ID)
+    .replace("{entry}", ledger_writes.insert_entries(
+        "SELECT entry_id, 'settlement', :at, :on, 'settlement', settlement_id FROM ids WHERE entry_id IS NOT NULL",
+        columns='id, kind, at, "on", ref_type, ref_id'))
+    .replace("{balances}", ledger_writes.add_to_balances("legs", account="legs.account_id", amount="legs.amount_fen"))
+    .replace("{postings}", ledger_writes.insert_postings(
+        "SELECT ids.entry_id, legs.account_id, legs.amount_fen, balances.balance_fen "
+        "FROM ids CROSS JOIN legs LEFT JOIN balances ON balances.id = legs.account_id ORDER BY legs.account_id"))
+    .replace("{notified}", ", ".join(f"'{kind}'" for kind in sorted(NOTIFIED_KINDS)))
 ).bindparams(bindparam("at", type_=UTCDateTime), bindparam("settled_at", type_=UTCDateTime))
 
 
@@ -840,8 +843,7 @@ def refund(
 def _lock_settlement(session: Session, settlement: Settlement) -> None:
     """Lock the settlement's row (PostgreSQL) and read it and its parts again, as they are now."""
     query = select(Settlement).where(Settlement.id == settlement.id).execution_options(populate_existing=True)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(of=Settlement)
+    query = for_update(session, query, of=Settlement)
     session.execute(query).scalar_one()  # its parts are loaded again with it (selectin)
 
 

@@ -612,3 +612,42 @@ def test_d_3_binding_ended_gives_the_same_day_before_and_after_the_expiry_job(wo
     clock.advance(days=2)
     error = refused(world, lambda: unbind(world, binding_id, payer.actor), "BINDING_ENDED")
     assert error.params["ended_on"] == "2025-06-04"
+
+
+def test_d_3_the_one_sql_expression_agrees_with_the_rule(world):
+    """D-3: ``active_on`` and ``open_on`` (the SQL the settlement, the payer bindings and the records use) say what
+    rules.is_active and rules.is_open say, day by day, for a binding not yet ended, one with an end date, and one
+    ended by an unbinding."""
+    from gongji.authorizations import rules
+
+    payer = world.person("张建国", current_fen=10_000)
+    wife, brother, sister = world.person("王秀英", sex="F"), world.person("张建民"), world.person("张建华", sex="F")
+    ids = [world.bind(payer, wife, end_on="2025-06-12"), world.bind(payer, brother, "sibling"),
+           world.bind(payer, sister, "sibling", end_on="2025-08-01")]
+    world.run(lambda s, env: s.get(Binding, ids[1]).__setattr__("ended_on", date(2025, 6, 5)))
+    days = [date(2025, 6, 1) + timedelta(days=n) for n in range(0, 70, 3)]
+
+    def read(s):
+        rows = {b.id: b for b in s.execute(select(Binding).where(Binding.id.in_(ids))).scalars()}
+        found = []
+        for on in days:
+            active = set(s.execute(select(Binding.id).where(Binding.id.in_(ids), authorizations.active_on(on)))
+                         .scalars())
+            open_ = set(s.execute(select(Binding.id).where(Binding.id.in_(ids), authorizations.open_on(on)))
+                        .scalars())
+            for binding_id, b in rows.items():
+                if b.ended_on is not None and b.ended_on <= on:  # the SQL reads days not before an unbinding
+                    expected_active = expected_open = False
+                elif b.ended_on is not None:
+                    continue  # a day before the unbinding is in the past: the SQL is not asked about it
+                else:
+                    expected_active = rules.is_active(start_on=b.start_on, end_on=b.end_on, ended_on=None, on=on)
+                    expected_open = rules.is_open(end_on=b.end_on, ended_on=None, today=on)
+                found.append((on, binding_id, binding_id in active, expected_active,
+                              binding_id in open_, expected_open))
+        return found
+
+    found = world.db.read(read)
+    assert found and all(got == expected and got_open == expected_open
+                         for _, _, got, expected, got_open, expected_open in found), found
+    assert any(got for _, _, got, *_ in found) and any(not got for _, _, got, *_ in found)
