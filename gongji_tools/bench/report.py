@@ -41,6 +41,8 @@ class Phase:
     errors: dict[str, int]
     mutual_aid: int
     server_rss_mb: float | None = None  # the peak resident memory of the server's processes (HTTP only)
+    overdrawn: int | None = None  # personal accounts below zero after the phase (hot payer only)
+    lost_fen: int | None = None  # the hot payer's start less what was paid less his end balance: 0 (hot payer only)
 
     @classmethod
     def of(cls, name: str, clients: int, seconds: float, result: ClientResult, **extra) -> Phase:

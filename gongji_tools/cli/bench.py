@@ -34,6 +34,9 @@ def bench(
     = True,
     batch: Annotated[bool, typer.Option("--batch/--no-batch", help="time monthly crediting and the year-end roll-over")]
     = True,
+    hot_relatives: Annotated[int, typer.Option("--hot-relatives", min=0, max=200,
+                                               help="the hot-payer phase: relatives settling at once on one "
+                                                    "payer's account, after the service phase (0: skip it)")] = 50,
     seed: Annotated[int, typer.Option("--seed", help="the population's and the workload's random seed")] = 2025,
     report_dir: Annotated[Path, typer.Option("--report-dir", help="where the JSON and Markdown reports go")]
     = Path("bench-results"),
@@ -55,6 +58,7 @@ def bench(
         for size in _sizes(people):
             options = bench_run.Options(url=url, people=size, clients=clients, seconds=seconds, modes=modes,
                                         workers=workers, pgbench=pgbench, batch=batch, seed=seed,
+                                        hot_relatives=hot_relatives,
                                         report_dir=report_dir, keep=keep, command="gongji " + " ".join(sys.argv[1:]))
             report = bench_run.run(options, out)
             json_path, md_path = report.write(report_dir, f"bench-{report.database}-{size}")

@@ -52,12 +52,16 @@ def _bench(tmp_path, url: str, *extra: str):
 
 
 def test_bench_on_sqlite_writes_reports_and_checks_the_ledger(tmp_path):
-    """Both phases run (service layer, then HTTP against a real `gongji serve`); the money adds up afterwards."""
-    _bench(tmp_path, f"sqlite:///{tmp_path}/configured.sqlite3")
+    """The phases run (service layer, the hot payer, then HTTP against a real `gongji serve`); the money adds up
+    afterwards, and the hot payer's relatives overdrew nothing and lost no update (N-1, N-9)."""
+    _bench(tmp_path, f"sqlite:///{tmp_path}/configured.sqlite3", "--hot-relatives", "5")
     data = json.loads((tmp_path / "bench-sqlite-400.json").read_text())
     assert data["people"] == 400 and data["load"]["people"] == 400
     phases = {p["name"]: p for p in data["phases"]}
-    assert set(phases) == {"service", "http"}
+    assert set(phases) == {"service", "hot-payer", "http"}
+    hot = phases.pop("hot-payer")
+    assert hot["clients"] == 5 and hot["by_kind"]["hot"] >= 5 and hot["errors"] == {}, hot
+    assert hot["overdrawn"] == 0 and hot["lost_fen"] == 0 and hot["mutual_aid"] == hot["operations"]
     for phase in phases.values():
         assert phase["operations"] > 0 and phase["errors"] == {}, phase
         assert phase["p50_ms"] <= phase["p95_ms"] <= phase["p99_ms"] <= phase["max_ms"]
@@ -81,7 +85,7 @@ def test_bench_on_postgresql_runs_pgbench_in_the_same_run(tmp_path):
         pytest.skip("pgbench is not installed")
     url = POSTGRES_URL.rsplit("/", 1)[0] + f"/gongji_benchtest_{os.getpid()}"
     try:
-        _bench(tmp_path, url, "--mode", "service", "--no-batch")
+        _bench(tmp_path, url, "--mode", "service", "--no-batch", "--hot-relatives", "0")
     except Exception as error:  # the server is not there
         if REQUIRE_POSTGRES or "connection" not in str(error):
             raise
