@@ -117,7 +117,7 @@ def create_app(db: Database | None = None, env: Env | None = None, settings: Api
         return JSONResponse(entry)
 
     # The last added runs first: the request id, then the access line and metrics, then the body limit.
-    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes)
     app.add_middleware(AccessMiddleware)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -107,17 +107,23 @@ class BodyLimitMiddleware:
     (:func:`gongji.api.problems.install`), which answers ``BODY_TOO_LARGE``.
     """
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, upload_limit: int | None = None) -> None:
         self.app = app
         self.limit = limit
+        #: The limit of the forms that upload a file (:data:`UPLOAD_PATHS`): the file and room for the fields.
+        self.upload_limit = max(limit, (upload_limit or 0) + UPLOAD_ROOM)
+
+    def limit_of(self, scope: Scope) -> int:
+        return self.upload_limit if scope.get("path") in UPLOAD_PATHS else self.limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit_of(scope)
         length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.limit):
-            await self._refuse(scope, send)
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            await self._refuse(scope, send, limit)
             return
         received = 0
 
@@ -126,23 +132,37 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
-                    raise BodyTooLarge(self.limit)
+                if received > limit:
+                    raise BodyTooLarge(limit)
             return message
 
         try:
             await self.app(scope, limited, send)
         except BodyTooLarge:  # raised where no handler answers it
-            await self._refuse(scope, send)
+            await self._refuse(scope, send, limit)
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
+    async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
         from starlette.requests import Request
 
         from gongji.api.problems import problem_response
         from gongji.errors import GongjiError
 
-        response = problem_response(Request(scope), GongjiError("BODY_TOO_LARGE", limit=self.limit))
+        request = Request(scope)
+        if request.url.path.startswith(PAGE_PATHS):  # a person at a page gets a page, not JSON
+            from gongji.web.pages import too_large_page
+
+            response = too_large_page(request, limit)
+        else:
+            response = problem_response(request, GongjiError("BODY_TOO_LARGE", limit=limit))
         await response(scope, _no_receive, send)
+
+
+#: The pages' forms that upload a proof document (HN-3); their body may be as large as the upload limit.
+UPLOAD_PATHS = frozenset({"/portal/bind"})
+#: Room for a form's other fields next to its file.
+UPLOAD_ROOM = 64 * 1024
+#: Where a refused body is answered with a page.
+PAGE_PATHS = ("/portal", "/counter", "/admin")
 
 
 class BodyTooLarge(HTTPException):

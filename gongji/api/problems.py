@@ -234,6 +234,12 @@ def install(app: FastAPI) -> None:
             return problem_response(request, GongjiError("MALFORMED_BODY", reason=str(exc.detail)[:200]))
         if exc.status_code == 413:  # a streamed body past the limit (gongji.api.middleware.BodyTooLarge)
             limit = getattr(exc, "limit", None) or request.app.state.settings.max_body_bytes
+            from gongji.api.middleware import PAGE_PATHS
+
+            if path.startswith(PAGE_PATHS):  # a person at a page gets a page, not JSON
+                from gongji.web.pages import too_large_page
+
+                return too_large_page(request, limit)
             return problem_response(request, GongjiError("BODY_TOO_LARGE", limit=limit))
         return problem_response(request, GongjiError("ROUTE_NOT_FOUND", method=method, path=path))
 

@@ -39,6 +39,9 @@ class ApiSettings:
     person_session_minutes: int = 30
     staff_session_minutes: int = 480
     max_body_bytes: int = 1_000_000
+    #: The largest proof document a page takes (a phone photo of a household register, HN-3): the body limit of
+    #: the forms that upload one (:data:`gongji.api.middleware.UPLOAD_PATHS`) is this and room for the other fields.
+    max_upload_bytes: int = 10 * 1024 * 1024
     #: Failed logins of one account (an ID number, a staff id) within the window after which it is refused until
     #: the oldest of them leaves the window (LOGIN_THROTTLED); and of one client address, whatever the account.
     login_failures_per_account: int = 5
@@ -57,6 +60,7 @@ class ApiSettings:
             person_session_minutes=_int("GONGJI_PERSON_SESSION_MINUTES", 30),
             staff_session_minutes=_int("GONGJI_STAFF_SESSION_MINUTES", 480),
             max_body_bytes=_int("GONGJI_MAX_BODY_BYTES", 1_000_000),
+            max_upload_bytes=_int("GONGJI_MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
             login_failures_per_account=_int("GONGJI_LOGIN_FAILURES_PER_ACCOUNT", 5),
             login_failures_per_client=_int("GONGJI_LOGIN_FAILURES_PER_CLIENT", 50),
             login_window_minutes=_int("GONGJI_LOGIN_WINDOW_MINUTES", 15),

@@ -40,8 +40,9 @@ class FreshAfterChange:
 
 def install(app: FastAPI) -> None:
     """Serve the pages, their static files, and answer a missing login or a stale form as a page would."""
-    from gongji.web import counter, portal, simulate
+    from gongji.web import counter, portal, simulate, start
 
+    app.include_router(start.router)
     app.include_router(portal.router)
     app.include_router(counter.router)
     app.include_router(simulate.router)
@@ -49,20 +50,24 @@ def install(app: FastAPI) -> None:
 
     app.add_middleware(FreshAfterChange)
 
+    def form_page(request: Request, home: str) -> str:
+        """The page a form was sent from (this site's only), or the form's own page when it has one."""
+        referer = urlsplit(request.headers.get("referer", ""))
+        if referer.netloc == request.url.netloc and referer.path.startswith(("/portal", "/counter", "/admin")):
+            return referer.path + (f"?{referer.query}" if referer.query else "")
+        return request.url.path if _has_page(app, request.url.path) else home
+
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> RedirectResponse:
-        return login_redirect(exc)
+        # A form sent after the login ended comes back to the page it was on, after logging in again.
+        home = exc.login_path.rsplit("/login", 1)[0]
+        back = form_page(request, home) if request.method == "POST" else exc.next_path
+        return login_redirect(request, exc, back)
 
     @app.exception_handler(CsrfRefused)
     async def _csrf(request: Request, exc: CsrfRefused) -> RedirectResponse:
         # Back to the page the form was on (this site's only), where a fresh form waits; nothing was done.
-        referer = urlsplit(request.headers.get("referer", ""))
-        same_site = referer.netloc == request.url.netloc and referer.path.startswith(("/portal", "/counter"))
-        home = "/counter" if request.url.path.startswith("/counter") else "/portal"
-        if same_site:
-            target = referer.path + (f"?{referer.query}" if referer.query else "")
-        else:  # the form's own page when it has one (most forms post to the page they are on)
-            target = request.url.path if _has_page(app, request.url.path) else home
+        target = form_page(request, "/counter" if request.url.path.startswith("/counter") else "/portal")
         response = RedirectResponse(target, status_code=303)
         response.set_cookie("gongji_flash", "csrf", httponly=True, samesite="lax", path="/", max_age=60)
         return response

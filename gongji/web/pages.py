@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
@@ -61,6 +61,7 @@ FIELD_OF = {
     "ALREADY_BOUND": "id_number",
     "RELATIONSHIP_NOT_ALLOWED": "relationship",
     "RELATIONSHIP_IMPLAUSIBLE": "relationship",
+    "SPOUSE_ALREADY_BOUND": "relationship",
     "UNKNOWN_RELATIONSHIP": "relationship",
     "CONSENT_REQUIRED": "agreement",
     "AGREEMENT_OUTDATED": "agreement",
@@ -174,7 +175,8 @@ class Page:
         flash = self.request.cookies.get(FLASH_COOKIE)
         response = templates.TemplateResponse(self.request, template, {
             "page": self, "t": self.t, "principal": self.principal, "lang": self.language, "large": self.large,
-            "csrf": self.csrf, "flash": FLASHES.get(flash or ""), "errors": {}, "values": {}, **context,
+            "csrf": self.csrf, "flash": FLASHES.get(flash or ""), "flash_key": flash or "", "errors": {}, "values": {},
+            **context,
         }, status_code=status_code)
         if flash:
             response.delete_cookie(FLASH_COOKIE, path="/")
@@ -235,7 +237,9 @@ FLASHES: dict[str, tuple[str, str]] = {
     "cancelled": ("结算已撤销，未退的款项已全部按原支付方式退回（个人账户或现金）。",
                   "The settlement is cancelled; all money not yet refunded went back where it came from."),
     "attested": ("书面承诺已登记，本次费用已结算。", "The attestation is recorded and the bill is settled."),
-    "expired": ("登录已过期，请重新登录。", "Your login has expired; please log in again."),
+    "expired": ("登录已超时，请重新登录。您填写的内容已保存在本机，登录后回到原来的页面。",
+                "Your login has ended; please log in again. What you typed is kept on this device, and you "
+                "go back to the form after logging in."),
     "csrf": ("页面已过期，请重新提交。", "The page had expired; please submit it again."),
 }
 
@@ -271,8 +275,32 @@ async def page(request: Request) -> Page:
                 csrf=csrf, set_cookies=set_cookies)
 
 
-def login_redirect(exc: LoginRequired) -> RedirectResponse:
-    return RedirectResponse(f"{exc.login_path}?next={quote(exc.next_path)}", status_code=303)
+def login_redirect(request: Request, exc: LoginRequired, form_page: str) -> RedirectResponse:
+    """To the login page, then back to ``form_page``. When a login has ended (its cookie is still there) the
+    login page says so, and a form sent with it is kept as a draft on the device (static/draft.js)."""
+    response = RedirectResponse(f"{exc.login_path}?next={quote(form_page)}", status_code=303)
+    if request.cookies.get(SESSION_COOKIE) and getattr(request.state, "principal", None) is None:
+        response.set_cookie(FLASH_COOKIE, "expired", httponly=True, samesite="lax", path="/", max_age=60)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def too_large_page(request: Request, limit: int) -> HTMLResponse:
+    """413 as a page: a form's body (a photo, as a rule) was larger than the site takes; nothing was read."""
+    language = request.cookies.get(LANG_COOKIE)
+    if language not in ("zh", "en"):
+        language = language_of(request.headers.get("accept-language"))
+    referer = urlsplit(request.headers.get("referer", ""))
+    back = referer.path if referer.netloc == request.url.netloc and referer.path.startswith("/") else "/portal"
+
+    def t(zh: str, en: str) -> str:
+        return en if language == "en" else zh
+
+    return templates.TemplateResponse(request, "too_large.html", {
+        "t": t, "lang": language, "large": request.cookies.get(SIZE_COOKIE) == "large", "principal": None,
+        "csrf": "", "flash": None, "errors": {}, "values": {}, "back": back,
+        "limit_mb": max(1, round(limit / (1024 * 1024))),
+    }, status_code=413)
 
 
 # -- template helpers ------------------------------------------------------------------------------

@@ -53,8 +53,14 @@ def upload_dir() -> Path:
 
 
 def _proof_limit(p: Page) -> int:
-    """The largest proof file the form takes: what fits in a request, less room for the other fields."""
-    return max(1024, p.settings.max_body_bytes - 16 * 1024)
+    """The largest proof file the form takes (10 MB unless ``GONGJI_MAX_UPLOAD_BYTES`` says otherwise): the body
+    limit of this form leaves room for the other fields beside it (gongji.api.middleware.UPLOAD_PATHS)."""
+    return max(1024, p.settings.max_upload_bytes)
+
+
+def _limit_mb(limit: int) -> str:
+    """A size limit in MB as people read it: 10, or 0.5."""
+    return f"{limit / (1024 * 1024):.1f}".removesuffix(".0")
 
 
 def agreement_points(p: Page, policy: RegionPolicy) -> list[str]:
@@ -110,7 +116,7 @@ def _bind_page(p: Page, ctx: BindContext, *, values: dict[str, str], errors: dic
                 relationships=relationship_choices(p, me), family_members=ctx.family_members,
                 agreement_points=agreement_points(p, me.policy),
                 proof_kinds=[(k.value, p.t(k.zh, k.en)) for k in PROOF_KINDS],
-                proof_limit_kb=_proof_limit(p) // 1024, proof_lost=proof_lost)
+                proof_limit_mb=_limit_mb(_proof_limit(p)), proof_lost=proof_lost)
 
 
 @router.get("/bind", response_class=HTMLResponse)
@@ -135,8 +141,9 @@ def _check_proof(p: Page, policy: RegionPolicy, upload: Any, values: dict[str, s
             errors["proof"] = p.message(GongjiError("PROOF_REQUIRED"))
         return None
     if len(content) > _proof_limit(p):
-        errors["proof"] = p.t(f"文件太大：请上传不超过 {_proof_limit(p) // 1024} KB 的照片或PDF文件。",
-                              f"The file is too large: upload a photo or PDF of at most {_proof_limit(p) // 1024} KB.")
+        most = _limit_mb(_proof_limit(p))
+        errors["proof"] = p.t(f"文件太大：请上传不超过 {most} MB 的照片或PDF文件。",
+                              f"The file is too large: upload a photo or PDF of at most {most} MB.")
         return None
     extension = next((ext for magic, ext in PROOF_TYPES if content.startswith(magic)), None)
     if extension is None:

@@ -4,7 +4,8 @@
  * into empty fields when the form is opened again. Not kept: hidden fields (the CSRF token), files, and the
  * agreement checkbox, which is accepted anew each time. On submit the draft is marked as sent; when the form
  * next opens without a refusal (data-draft-refused), the sending went through and the draft is removed. A
- * refused form comes back from the server with what was typed, and the draft is kept.
+ * refused form comes back from the server with what was typed, and the draft is kept. A form sent after the
+ * login ended lands on the login page (body data-flash="expired"): its draft is kept for the form after login.
  * The form works the same without this script.
  */
 (function () {
@@ -85,9 +86,23 @@
     if (note) note.hidden = false;
   }
 
+  // The login ended and a form sent with it was not taken: its draft, marked as sent, is wanted again.
+  function keepSent(store) {
+    for (var i = store.length - 1; i >= 0; i--) {
+      var key = store.key(i);
+      if (!key || key.indexOf("gongji-draft:") !== 0) continue;
+      var draft = read(store, key);
+      if (draft && draft.sent) {
+        draft.sent = false;
+        store.setItem(key, JSON.stringify(draft));
+      }
+    }
+  }
+
   function start() {
     var store = storage();
     if (!store) return;
+    if (document.body && document.body.getAttribute("data-flash") === "expired") keepSent(store);
     Array.prototype.forEach.call(document.querySelectorAll("form[data-draft]"), function (form) {
       setUp(form, store);
     });
