@@ -57,7 +57,21 @@ class PayerCandidate:
     def available_fen(self) -> int:
         """What this payer can pay for relatives: the allowed funds, but only above the reserve line (SZ-1)."""
         allowed = sum(f.balance_fen for f in self.funds if f.fund in self.funds_for_relatives)
-        return max(0, min(allowed, self.total_fen - self.reserve_line_fen))
+        return above_reserve_line(allowed_fen=allowed, total_fen=self.total_fen, reserve_line_fen=self.reserve_line_fen)
+
+
+def above_reserve_line(*, allowed_fen: int, total_fen: int, reserve_line_fen: int) -> int:
+    """What of the funds allowed for relatives (D-1) may pay: only what the account holds above the line (SZ-1)."""
+    return max(0, min(allowed_fen, total_fen - reserve_line_fen))
+
+
+def available_for_relatives(*, current_year_fen: int, prior_years_fen: int, policy: RegionPolicy) -> int:
+    """PP-2: how much of a payer's personal account his relatives may use under his region's policy, as settlement
+    reckons it (:attr:`PayerCandidate.available_fen`)."""
+    by_fund = {Fund.CURRENT_YEAR: current_year_fen, Fund.PRIOR_YEARS: prior_years_fen}
+    allowed = sum(fen for fund, fen in by_fund.items() if fund in policy.funds_for_relatives)
+    return above_reserve_line(allowed_fen=allowed, total_fen=current_year_fen + prior_years_fen,
+                              reserve_line_fen=policy.reserve_line_fen)
 
 
 @dataclass(frozen=True)

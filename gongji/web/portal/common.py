@@ -22,6 +22,7 @@ from gongji.notifications import service as notifications
 from gongji.people import service as people
 from gongji.people.ids import region_name
 from gongji.policy import AidModel, PayerOrder, RegionPolicy
+from gongji.settlement.rules import available_for_relatives
 from gongji.terms import Channel, DocumentKind, EndReason, Fund, Relationship, Scheme, Status, Use
 from gongji.wallet import service as wallets
 from gongji.wallet.models import WalletTransfer
@@ -87,6 +88,14 @@ class Me:
     @property
     def uses_priority(self) -> bool:
         return self.policy.payer_order is PayerOrder.PRIORITY
+
+    @property
+    def for_relatives_fen(self) -> int | None:
+        """PP-2: how much of his balance his relatives may use (SZ-1, D-1); None without an employee account."""
+        if self.balances is None or not self.is_employee:
+            return None
+        return available_for_relatives(current_year_fen=self.balances.current_year_fen,
+                                       prior_years_fen=self.balances.prior_years_fen, policy=self.policy)
 
 
 def load_me(session: Session, env: Env, person_id: int) -> Me:

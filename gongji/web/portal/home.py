@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
 
 from gongji.auth import throttle
+from gongji.authorizations import service as authorizations
+from gongji.env import Env
+from gongji.people import service as people
 from gongji.records import service as records
+from gongji.settlement.rules import available_for_relatives
+from gongji.terms import Scheme, Status
 from gongji.web import forms
 from gongji.web.identity import provider_from_env
 from gongji.web.portal.common import P, load_me, router, safe_next_, show
@@ -54,10 +60,12 @@ async def home(p: P) -> HTMLResponse:
     today = p.env.today()
 
     def facts(s):
+        bindings = records.authorization_records(s, person_id=me_.person_id, today=today, include_ended=False).items
         return {
             "me": load_me(s, p.env, me_.person_id),
-            "bindings": records.authorization_records(s, person_id=me_.person_id, today=today,
-                                                      include_ended=False).items,
+            "bindings": bindings,
+            "can_pay": {b.binding_id: _can_pay(s, p.env, b.binding_id) for b in bindings
+                        if b.role == "beneficiary" and b.state == "active"},
             "paid_by_me": records.payments_as_payer(s, person_id=me_.person_id, limit=5).items,
             "paid_for_me": records.paid_for_me(s, person_id=me_.person_id, limit=5).items,
             "wallet": wallet_summary(s, me_.person_id),
@@ -65,3 +73,16 @@ async def home(p: P) -> HTMLResponse:
 
     data = await p.read(facts)
     return show(p, data.pop("me"), "portal/home.html", nav="home", **data)
+
+
+def _can_pay(s: Session, env: Env, binding_id: int) -> bool:
+    """PP-2: whether the payer of a binding can still pay for his relative now (insured as normal, something left
+    above his region's reserve line in the funds it allows), told to the relative without the balance."""
+    payer = people.get(s, authorizations.get(s, binding_id).payer_id)
+    enrollment = people.enrollment_of(payer)
+    balances = people.balances(s, payer.id)
+    if balances is None or enrollment.status != Status.NORMAL.value or enrollment.scheme != Scheme.EMPLOYEE.value:
+        return False
+    return available_for_relatives(current_year_fen=balances.current_year_fen,
+                                   prior_years_fen=balances.prior_years_fen,
+                                   policy=env.policy(enrollment.region_code)) > 0
