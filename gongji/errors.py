@@ -921,6 +921,13 @@ CATALOGUE: dict[str, ErrorSpec] = {
         "The national gateway signature is not valid: {reason_en}. x-tif-paasid is the institution's code, "
         "x-tif-signature the hex SHA-256 of timestamp + the institution's secret + nonce + timestamp.",
     ),
+    # ---- the counter, agents and what payers see (N-7, PP-1, PP-2, AG-1; gongji/web) ----------------
+    "SPOUSE_ALREADY_BOUND": ErrorSpec(
+        409,
+        "{side_zh}已有另一位配偶的共济绑定，一个人只能有一位配偶。请核对所选关系；如婚姻状况有变化，请先解除原绑定。",
+        "There is already a binding with another spouse for {side_en}, and a person has one spouse. Check the "
+        "relationship chosen; if the marriage has changed, end the old binding first.",
+    ),
 }
 
 

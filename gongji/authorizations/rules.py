@@ -51,6 +51,9 @@ class BindingSituation:
     existing_binding_id: int | None  # an open binding of the same pair
     last_unbound_on: date | None  # the latest explicit unbinding of the same pair
     beneficiary_in_payers_family: bool  # HN-1: both are members of one family
+    #: N-7: an open spouse binding of the payer, or of the beneficiary, with a third person.
+    payer_has_other_spouse: bool = False
+    beneficiary_has_other_spouse: bool = False
 
 
 # -- the checks, in the order they are applied ------------------------------------------------------
@@ -110,6 +113,16 @@ def check_birth_order(relationship: Relationship, payer_birth: date, beneficiary
             "RELATIONSHIP_IMPLAUSIBLE", relationship_zh=relationship.zh, relationship_en=relationship.en,
             payer_birth=payer_birth.isoformat(), beneficiary_birth=beneficiary_birth.isoformat(),
         )
+
+
+def check_one_spouse(relationship: Relationship, situation: BindingSituation) -> None:
+    """N-7's plausibility: a person has one spouse, so two open spouse bindings with two people are refused."""
+    if relationship is not Relationship.SPOUSE:
+        return
+    if situation.payer_has_other_spouse:
+        raise GongjiError("SPOUSE_ALREADY_BOUND", side_zh="共济人", side_en="the payer")
+    if situation.beneficiary_has_other_spouse:
+        raise GongjiError("SPOUSE_ALREADY_BOUND", side_zh="被共济的亲属", side_en="the relative")
 
 
 def check_consent(agreement_version: str | None, policy: RegionPolicy) -> None:
@@ -237,6 +250,7 @@ def check_binding(
     check_priority(request.priority)
     check_relationship_allowed(request.relationship, policy)
     check_relationship_plausible(request.relationship, payer, beneficiary)
+    check_one_spouse(request.relationship, situation)
     check_consent(request.agreement_version, policy)
     check_proof(request.document_count, policy)
     check_counter_documents(request.at_counter, request.checked_documents, policy)

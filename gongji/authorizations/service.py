@@ -62,6 +62,13 @@ def _count_open(session: Session, today: date, *conditions) -> int:
     return session.execute(select(func.count()).select_from(Binding).where(open_on(today), *conditions)).scalar_one()
 
 
+def _other_spouse(session: Session, today: date, person_id: int, partner_id: int) -> bool:
+    """N-7: an open spouse binding of the person, either way round, with someone other than ``partner_id``."""
+    return _count_open(session, today, Binding.relationship == Relationship.SPOUSE.value, or_(
+        and_(Binding.payer_id == person_id, Binding.beneficiary_id != partner_id),
+        and_(Binding.beneficiary_id == person_id, Binding.payer_id != partner_id))) > 0
+
+
 def _documents(documents: Sequence[Document | dict]) -> list[Document]:
     parsed = []
     for doc in documents:
@@ -128,6 +135,8 @@ def bind(
         existing_binding_id=existing,
         last_unbound_on=last_unbound_on,
         beneficiary_in_payers_family=family_id is not None,
+        payer_has_other_spouse=_other_spouse(session, today, payer.id, beneficiary.id),
+        beneficiary_has_other_spouse=_other_spouse(session, today, beneficiary.id, payer.id),
     )
     request = rules.BindingRequest(
         relationship=relationship_, start_on=start, end_on=end, priority=priority,
