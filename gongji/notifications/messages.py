@@ -210,9 +210,12 @@ def _mutual_aid_paid(w: _Words) -> MessageText:
     where_zh, where_en = w.at_institution()
     title = ("家庭共济支付提醒", "Family mutual-aid payment")
     if w.reader_is_payer:
+        after = w.facts.data.get("balance_after_fen")  # PP-2: what his account holds after the payment
+        after_zh = f"支付后账户余额 {w.yuan(after)}。" if isinstance(after, int) else ""
+        after_en = f" Your account holds {w.yuan(after)} after it." if isinstance(after, int) else ""
         return w.text(title, (
-            f"您的医保个人账户为 {w.beneficiary} 支付{use_zh} {amount}{where_zh}。",
-            f"Your medical account paid {amount} for {w.beneficiary}'s {use_en}{where_en}.",
+            f"您的医保个人账户为 {w.beneficiary} 支付{use_zh} {amount}{where_zh}。{after_zh}",
+            f"Your medical account paid {amount} for {w.beneficiary}'s {use_en}{where_en}.{after_en}",
         ))
     return w.text(title, (
         f"{w.payer} 的医保个人账户为您支付{use_zh} {amount}{where_zh}。",

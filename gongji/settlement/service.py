@@ -612,11 +612,14 @@ def settle(
     for part in plan.parts:
         if part.payer_id != patient.id:
             by_payer[part.payer_id] = by_payer.get(part.payer_id, 0) + part.amount_fen
+    held = {c.payer_id: c.total_fen for c in facts.candidates}  # as locked, before this bill
     for payer_id, amount in by_payer.items():
         happenings.append((
             "mutual_aid.paid", [payer_id, patient.id],
             {"payer_id": payer_id, "patient_id": patient.id, "amount_fen": amount,
-             "attested": attested_payer is not None and payer_id == attested_payer.id}))
+             "attested": attested_payer is not None and payer_id == attested_payer.id,
+             # PP-2: the payer is told his account's balance after the payment
+             "balance_after_fen": held[payer_id] - amount if payer_id in held else None}))
     record = None if claiming else dict(scope=scope, key=key, content=content)  # the key, if not claimed
     settlement_id = _write(session, settlement_id=settlement_id, at=now, on=today, row=row, parts=parts, legs=legs,
                            record=record, actor=actor, happenings=happenings)

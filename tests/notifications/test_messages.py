@@ -94,6 +94,15 @@ def test_n_9_who_is_you_depends_on_the_reader(kind):
             assert NAMES[PAYER] in to_relative.body and NAMES[RELATIVE] not in to_relative.body
 
 
+def test_pp_2_the_payer_is_told_the_balance_after_each_payment():
+    data = {**SAMPLES["mutual_aid.paid"]["data"], "balance_after_fen": 98_765}
+    paid = facts("mutual_aid.paid", PAYER, institution_name=None, data=data)
+    assert compose(paid, "zh").body == "您的医保个人账户为 李四 支付门诊费用 12.50 元。支付后账户余额 987.65 元。"
+    assert compose(paid, "en").body.endswith("Your account holds 987.65 yuan after it.")
+    relative = facts("mutual_aid.paid", RELATIVE, data=data)
+    assert "987.65" not in compose(relative, "zh").body  # the relative is never told the payer's balance
+
+
 def test_n_9_the_example_sentences():
     paid = facts("mutual_aid.paid", PAYER, institution_name=None)
     assert compose(paid, "zh").body == "您的医保个人账户为 李四 支付门诊费用 12.50 元。"
@@ -189,7 +198,8 @@ def test_n_9_messages_of_real_operations_name_people_but_no_numbers(world, coupl
                 assert "40.00" in words and "哈尔滨市第一医院" in words
     by_kind = {(n.kind, n.person_id): t for n, t in zip(
         rows, world.db.read(lambda s: render_all(s, rows, language="zh")), strict=True)}
-    assert by_kind["mutual_aid.paid", payer.id].body == "您的医保个人账户为 王秀英 支付门诊费用 40.00 元（哈尔滨市第一医院）。"
+    assert by_kind["mutual_aid.paid", payer.id].body == (  # PP-2: the balance after (500 less 40 yuan)
+        "您的医保个人账户为 王秀英 支付门诊费用 40.00 元（哈尔滨市第一医院）。支付后账户余额 460.00 元。")
     assert by_kind["settlement.refunded", wife.id].body == (
         "您的门诊费用（哈尔滨市第一医院）已退费 12.34 元：12.34 元退回 张建国 的医保个人账户。")
     assert by_kind["contribution.paid", daughter.id].body == (

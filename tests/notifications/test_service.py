@@ -57,7 +57,8 @@ def test_n_9_people_list_their_own_notifications_newest_first(world, paid):
     assert {n.id for n in outbox(world) if n.person_id == payer.id} == {v.id for v in mine.items}
     newest = mine.items[0]
     assert (newest.language, newest.delivered, newest.read_at) == ("zh", False, None)
-    assert newest.body == "您的医保个人账户为 王秀英 支付门诊费用 25.00 元（哈尔滨市第一医院）。"
+    # PP-2: with what his account (500 yuan) holds after the three payments (5 + 20 + 25 yuan)
+    assert newest.body == "您的医保个人账户为 王秀英 支付门诊费用 25.00 元（哈尔滨市第一医院）。支付后账户余额 450.00 元。"
     english = page(world, wife, language="en", limit=2, offset=1)
     assert (english.total, len(english.items)) == (4, 2)
     assert english.items[0].body == "张建国's medical account paid 20.00 yuan for your outpatient care at 哈尔滨市第一医院."
