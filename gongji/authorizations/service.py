@@ -104,13 +104,18 @@ def bind(
     end_on: date | str | None = None,
     priority: int | None = None,
     documents: Sequence[Document | dict] = (),
+    beneficiary_phone: str | None = None,
 ) -> Binding:
-    """The payer authorizes his account to pay for a close relative (N-2, N-7, HLJ-1..HLJ-6, HN-1..HN-3, WL-1)."""
+    """The payer authorizes his account to pay for a close relative (N-2, N-7, HLJ-1..HLJ-6, HN-1..HN-3, WL-1).
+
+    ``beneficiary_phone``: the relative's mobile number as the bind form asks for it (HLJ-7); kept as his number
+    for notices when none is on record (a number on record is not replaced by what someone else typed)."""
     today = env.today()
     relationship_ = parse_enum(Relationship, relationship, field="relationship", error="UNKNOWN_RELATIONSHIP")
     start = check_date(start_on, field="start_on") if start_on is not None else today
     end = check_optional_date(end_on, field="end_on")
     docs = _documents(check_sequence(documents, field="documents"))
+    phone = people.check_phone(beneficiary_phone)
     payer = people.find(session, payer_id_number)
     beneficiary = people.find(session, beneficiary_id_number)
     if not (actor.is_person(payer.id) or actor.is_staff):
@@ -148,6 +153,9 @@ def bind(
                         policy=policy, today=today)
 
     now = env.now()
+    phone_kept = phone is not None and not beneficiary.phone
+    if phone_kept:
+        beneficiary.phone = phone  # HLJ-7: the number the notices go to
     binding = Binding(
         payer_id=payer.id, beneficiary_id=beneficiary.id, relationship=relationship_.value, start_on=start,
         end_on=end, priority=priority, family_id=family_id, region_code=payer_party.region_code,
@@ -164,7 +172,7 @@ def bind(
         concerns=[payer.id, beneficiary.id],
         data={"relationship": relationship_.value, "start_on": start.isoformat(),
               "end_on": end.isoformat() if end else None, "priority": priority,
-              "documents": [d.kind for d in docs]},
+              "documents": [d.kind for d in docs], "phone_kept": phone_kept},
     )
     session.flush()
     return binding

@@ -173,3 +173,24 @@ def test_large_text_keeps_labels_whole_and_the_bind_form_on_the_first_screen(liv
     }).map(cell => cell.getAttribute('data-label'))""")
     assert not narrow, f"labels broken over several lines: {narrow}"
     _shots(phone, "/portal/records", "portal-records", ready="table.stack")
+
+
+def test_pp_2_the_payer_and_the_relative_see_what_they_need_on_their_home_pages(live, browser, phone):
+    """The Shenzhen payer sees what his relatives may use next to his balance (SZ-1); his son sees that his father
+    can pay for him, not how much he holds."""
+    from datetime import date
+
+    w = live.world
+    father = w.person("陈伟", city="shenzhen", born=date(1975, 1, 1), current_fen=500_000, prior_fen=100_000)
+    son = w.person("陈小明", city="shenzhen", born=date(2000, 1, 1), scheme="resident")
+    w.bind(father, son, "child")
+    log_in(phone, father.id_number, live.password(father))
+    assert phone.get_by_test_id("for-relatives").inner_text().startswith("1800.00")
+    _shots(phone, "/portal", "portal-home-payer", ready="[data-testid=for-relatives]")
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", base_url=live.url)
+    page = context.new_page()
+    log_in(page, son.id_number, live.password(son))
+    assert page.get_by_test_id("can-pay").inner_text() == "可以为您支付"
+    assert "5000.00" not in page.locator("main").inner_text()
+    _shots(page, "/portal", "portal-home-relative", ready="[data-testid=can-pay]")
+    context.close()

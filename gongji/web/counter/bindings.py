@@ -83,14 +83,14 @@ async def bind(p: P, person_id: int) -> HTMLResponse:
             raise GongjiError("INVALID_FIELD", field="name",
                               reason_zh="与该身份证号码登记的姓名不一致，请核对亲属的身份证",
                               reason_en="it is not the name registered with that ID number; check the relative's ID card")
-        people.check_phone(form.get("phone", "").strip())
         checked = [{"kind": kind.value} for kind in policy.counter_documents if form.get(f"doc_{kind.value}")]
         binding = authorizations.bind(
             s, p.env, payer_id_number=payer.id_number, beneficiary_id_number=beneficiary.id_number,
             relationship=form.get("relationship", ""), actor=staff.actor(Channel.COUNTER),
             agreement_version=policy.agreement_version if form.get("agreement") == "yes" else None,
             start_on=form.get("start_on", "").strip() or None, end_on=form.get("end_on", "").strip() or None,
-            priority=_priority(form.get("priority")), documents=checked)
+            priority=_priority(form.get("priority")), documents=checked,
+            beneficiary_phone=form.get("phone", "").strip() or None)
         return binding.id
 
     done = await forms.attempt(p, p.write(work), fields=BIND_FIELDS)

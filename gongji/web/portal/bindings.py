@@ -201,7 +201,8 @@ async def bind(p: P) -> HTMLResponse:
         binding = authorizations.bind(
             s, p.env, payer_id_number=me.id_number, beneficiary_id_number=relative.id_number,
             relationship=relationship, actor=who.actor(Channel.PORTAL), agreement_version=agreement_version,
-            start_on=start_on, end_on=end_on, priority=priority, documents=documents)
+            start_on=start_on, end_on=end_on, priority=priority, documents=documents,
+            beneficiary_phone=values.get("phone") or None)
         # The proof is written before the commit, under a name drawn once outside the transaction: a retried
         # transaction writes the same bytes to the same file, and a committed binding always has its file. A
         # transaction that fails after this line leaves a file no binding refers to (harmless, never shown).
