@@ -70,6 +70,7 @@ FIELD_OF = {
     "INVALID_AMOUNT": "amount",
     "LOGIN_FAILED": "password",
     "LOGIN_THROTTLED": "password",
+    "WEAK_PASSWORD": "password",
     "COUNTER_DOCUMENTS_MISSING": "documents",
     "ATTESTATION_UNSIGNED": "signed",
     "REFUND_EXCEEDS_PAID": "amount",

@@ -194,3 +194,21 @@ def test_pp_2_the_payer_and_the_relative_see_what_they_need_on_their_home_pages(
     assert "5000.00" not in page.locator("main").inner_text()
     _shots(page, "/portal", "portal-home-relative", ready="[data-testid=can-pay]")
     context.close()
+
+
+def test_n_8_a_clerk_resets_a_password_on_a_phone_sized_screen(live, phone):
+    w = live.world
+    person = w.person("王建国", current_fen=300_000)
+    password = live.staff()
+    phone.goto("/counter/login")
+    phone.fill("[name=staff_id]", "S2301")
+    phone.fill("[name=password]", password)
+    phone.locator("main button[type=submit]").click()
+    phone.wait_for_url("**/counter")
+    _shots(phone, f"/counter/people/{person.id}/password", "counter-password", ready="[name=password]")
+    phone.check("[name=id_checked]")
+    phone.fill("[name=password]", "new-pass-123")
+    phone.fill("[name=password_again]", "new-pass-123")
+    phone.locator("main form button[type=submit]").click()
+    phone.wait_for_url(f"**/counter/people/{person.id}")
+    assert "新密码已设置" in phone.locator("main .notice").inner_text()

@@ -10,11 +10,11 @@ refunds or settles once, as an ``Idempotency-Key`` does for the API; the key is 
 like the API keeps a staff member's keys apart from the institutions' own.
 
 A module per area registers its pages on the one :data:`router`: :mod:`.login`, :mod:`.find` (a person and his
-page), :mod:`.bindings`, :mod:`.settlements`, :mod:`.attestation`, :mod:`.report`. Refusals are put next to
-their fields by :mod:`gongji.web.forms`.
+page), :mod:`.bindings`, :mod:`.settlements`, :mod:`.attestation`, :mod:`.report`, :mod:`.password` (a reset after
+the ID card is checked). Refusals are put next to their fields by :mod:`gongji.web.forms`.
 """
 
-from gongji.web.counter import attestation, bindings, find, login, report, settlements  # noqa: F401
+from gongji.web.counter import attestation, bindings, find, login, password, report, settlements  # noqa: F401
 from gongji.web.counter.common import router
 
 __all__ = ["router"]
