@@ -893,6 +893,13 @@ CATALOGUE: dict[str, ErrorSpec] = {
         "The householder (ID number {id_number}) leads no registered family: list the householder before the "
         "members, with his own ID number as householder. This row was not loaded.",
     ),
+    # ---- life events: death, moves, changes of scheme (gongji/life) -----------------------------------
+    "LIFE_EVENT_AFTER_END": ErrorSpec(
+        409,
+        "该参保人的参保关系已于 {since} 终止，不能再登记“{kind_zh}”。如登记有误，请先核实参保状态。",
+        "This person's enrollment ended on {since}, so no {kind_en} can be recorded after it. If that is wrong, "
+        "check the enrollment status first.",
+    ),
     "IMPORT_RUN_BUSY": ErrorSpec(
         409,
         "导入批次 {run_id} 正由另一个进程同时导入，本次已停止。请等待其完成后再运行，已完成的部分不会重复导入。",

@@ -158,3 +158,12 @@ class EndReason(Labelled):
     MEMBER_REMOVED = "member_removed", "户主删除家庭成员", "member removed from the family"
     MEMBER_LEFT = "member_left", "成员离开家庭", "member left the family"
     EXPIRED = "expired", "授权期满", "validity period over"
+    # Ended by themselves when an enrollment ended or left the payer's scope (N-6, D-5, LC-5):
+    DEATH = "death", "参保人死亡", "an insured person died"
+    MOVED = "moved", "迁出共济范围", "moved out of the payer's scope"
+    SCHEME_CHANGED = "scheme_changed", "变更险种，不再是职工医保", "changed scheme: no longer an employee enrollee"
+
+    @property
+    def by_itself(self) -> bool:
+        """Not an unbinding by anyone: no re-bind wait follows it (HLJ-2)."""
+        return self in (EndReason.EXPIRED, EndReason.DEATH, EndReason.MOVED, EndReason.SCHEME_CHANGED)

@@ -31,6 +31,7 @@ ROUTERS = [
     "gongji.policy.endpoints",
     "gongji.national.endpoints",
     "gongji.federation.endpoints",
+    "gongji.life.endpoints",
     "gongji.api.operations",
 ]
 

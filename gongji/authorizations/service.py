@@ -128,7 +128,8 @@ def bind(
     pair = (Binding.payer_id == payer.id, Binding.beneficiary_id == beneficiary.id)
     existing = session.execute(select(Binding.id).where(open_on(today), *pair)).scalars().first()
     last_unbound_on = session.execute(
-        select(func.max(Binding.ended_on)).where(*pair, Binding.end_reason != EndReason.EXPIRED.value)
+        select(func.max(Binding.ended_on)).where(
+            *pair, Binding.end_reason.notin_([r.value for r in EndReason if r.by_itself]))
     ).scalar_one()
     family_id = _shared_family(session, payer.id, beneficiary.id)
     situation = rules.BindingSituation(
@@ -196,6 +197,13 @@ def _end(session: Session, env: Env, binding: Binding, *, reason: EndReason, act
         session, env, kind="binding.ended", actor=actor, subject_type="binding", subject_id=binding.id,
         concerns=[binding.payer_id, binding.beneficiary_id], data={"reason": reason.value, "note": binding.end_note},
     )
+
+
+def end_by_itself(session: Session, env: Env, binding: Binding, *, reason: EndReason, actor: Actor,
+                  note: str | None = None) -> None:
+    """End an open binding that a life event ended (N-6, D-5, LC-5): a death, a move out of scope, a change of
+    scheme. Both sides are notified, as for any ending (``binding.ended``)."""
+    _end(session, env, binding, reason=reason, actor=actor, note=note)
 
 
 def unbind(session: Session, env: Env, *, binding_id: int, actor: Actor, note: str | None = None) -> Binding:

@@ -145,3 +145,21 @@ def contributions_command(
 
     run_file(ctx, ContributionsLoader(), file, chunk_rows=chunk_rows, encoding=encoding, report=report, again=again,
              operator=operator)
+
+
+@import_app.command("life-events")
+def life_events_command(
+    ctx: typer.Context,
+    file: File,
+    chunk_rows: ChunkRows = 1_000,
+    encoding: Encoding = None,
+    report: Report = None,
+    again: Again = False,
+    operator: Operator = "system",
+) -> None:
+    """导入死亡、迁移与变更险种记录，并终止相应的共济绑定 · Load deaths, moves and changes of scheme; the bindings
+    they end end by themselves (LC-5)."""
+    from gongji.life.importing import LifeEventLoader
+
+    run_file(ctx, LifeEventLoader(), file, chunk_rows=chunk_rows, encoding=encoding, report=report, again=again,
+             operator=operator)

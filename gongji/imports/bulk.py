@@ -11,12 +11,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
-from sqlalchemy import text
+from sqlalchemy import String, any_, literal, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 
 def dialect(session: Session) -> str:
     return session.get_bind().dialect.name
+
+
+def one_of(session: Session, column, values):
+    """``column IN (values)``; on PostgreSQL ``column = ANY(:array)``: one parameter however many values (a chunk
+    asks for thousands, which as separate parameters cost more to send than to look up)."""
+    values = sorted(set(values))
+    if dialect(session) == "postgresql":
+        element = String() if isinstance(column.type, String) else column.type
+        return column == any_(literal(values, ARRAY(element)))
+    return column.in_(values)
 
 
 def reserve_ids(session: Session, table: str, count: int) -> list[int]:

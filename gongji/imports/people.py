@@ -33,7 +33,7 @@ from gongji.authorizations.service import open_on
 from gongji.env import Env
 from gongji.errors import GongjiError
 from gongji.events.service import record as record_event
-from gongji.imports.bulk import insert_rows, reserve_ids
+from gongji.imports.bulk import insert_rows, one_of, reserve_ids
 from gongji.imports.models import ImportRun
 from gongji.imports.people_rows import FIELDS, PersonRecord, parse_person
 from gongji.imports.reading import SourceRow
@@ -86,7 +86,7 @@ def _lookup(session: Session, id_numbers: set[str], today: date) -> dict[str, Kn
     rows = session.execute(
         select(Person.id, Person.id_number, Person.name, Person.birth_date, Enrollment.scheme,
                Enrollment.region_code, Enrollment.status)
-        .join(Enrollment, Enrollment.person_id == Person.id).where(Person.id_number.in_(sorted(id_numbers)))).all()
+        .join(Enrollment, Enrollment.person_id == Person.id).where(one_of(session, Person.id_number, id_numbers))).all()
     known = {r.id_number: Known(r.id, r.name, r.birth_date, Scheme(r.scheme), r.region_code, Status(r.status), 0)
              for r in rows}
     by_id = {k.person_id: k for k in known.values()}
@@ -95,22 +95,22 @@ def _lookup(session: Session, id_numbers: set[str], today: date) -> dict[str, Kn
     ids = sorted(by_id)
     for person_id, balance in session.execute(
             select(Account.person_id, func.sum(Account.balance_fen)).where(
-                Account.person_id.in_(ids), Account.fund.in_([Fund.CURRENT_YEAR.value, Fund.PRIOR_YEARS.value]))
+                one_of(session, Account.person_id, ids), Account.fund.in_([Fund.CURRENT_YEAR.value, Fund.PRIOR_YEARS.value]))
             .group_by(Account.person_id)):
         by_id[person_id].balance_fen = int(balance or 0)
     for family_id, householder_id in session.execute(
-            select(Family.id, Family.householder_id).where(Family.householder_id.in_(ids),
+            select(Family.id, Family.householder_id).where(one_of(session, Family.householder_id, ids),
                                                             Family.dissolved_at.is_(None))):
         by_id[householder_id].led_family_id = family_id
         by_id[householder_id].member_of = family_id
     for family_id, person_id in session.execute(
-            select(FamilyMember.family_id, FamilyMember.person_id).where(FamilyMember.person_id.in_(ids),
+            select(FamilyMember.family_id, FamilyMember.person_id).where(one_of(session, FamilyMember.person_id, ids),
                                                                           FamilyMember.left_at.is_(None))):
         by_id[person_id].member_of = family_id
     still_open = open_on(today)
     for payer_id, beneficiary_id in session.execute(
             select(Binding.payer_id, Binding.beneficiary_id).where(
-                still_open, or_(Binding.payer_id.in_(ids), Binding.beneficiary_id.in_(ids)))):
+                still_open, or_(one_of(session, Binding.payer_id, ids), one_of(session, Binding.beneficiary_id, ids)))):
         if payer_id in by_id:
             by_id[payer_id].payer_open += 1
             by_id[payer_id].payees.add(beneficiary_id)
@@ -120,9 +120,12 @@ def _lookup(session: Session, id_numbers: set[str], today: date) -> dict[str, Kn
 
 
 def _existing(session: Session, id_numbers: list[str], card_nos: list[str]) -> tuple[set[str], set[str]]:
-    taken_ids = set(session.execute(select(Person.id_number).where(Person.id_number.in_(id_numbers))).scalars())
-    taken_cards = set(session.execute(select(Enrollment.card_no).where(Enrollment.card_no.in_(card_nos))).scalars()
-                      ) if card_nos else set()
+    if not id_numbers:
+        return set(), set()
+    taken_ids = set(session.execute(select(Person.id_number).where(one_of(session, Person.id_number, id_numbers)))
+                    .scalars())
+    taken_cards = set(session.execute(select(Enrollment.card_no).where(one_of(session, Enrollment.card_no, card_nos)))
+                      .scalars()) if card_nos else set()
     return taken_ids, taken_cards
 
 
@@ -132,15 +135,22 @@ class PeopleLoader:
     kind = "people"
     fields = FIELDS
 
-    def load(self, session: Session, env: Env, rows: list[SourceRow], run: ImportRun) -> ChunkOutcome:
+    def prepare(self, env: Env, rows: list[SourceRow]) -> tuple[list[PersonRecord], list[Rejection]]:
+        """Step 1, without the database (the runner does it for the next chunk while this one is written)."""
         today = env.today()
-        outcome = ChunkOutcome()
-        records: list[PersonRecord] = []
+        records, rejections = [], []
         for row in rows:
             try:
                 records.append(parse_person(row, today))
             except GongjiError as error:
-                outcome.rejections.append(Rejection.of(row.number, error))
+                rejections.append(Rejection.of(row.number, error))
+        return records, rejections
+
+    def load(self, session: Session, env: Env, prepared: tuple[list[PersonRecord], list[Rejection]],
+             run: ImportRun) -> ChunkOutcome:
+        today = env.today()
+        records, rejections = prepared
+        outcome = ChunkOutcome(rejections=list(rejections))
         taken_ids, taken_cards = _existing(session, [r.id_number for r in records],
                                            [r.card_no for r in records if r.card_no])
         referred = {b.payer_id_number for r in records for b in r.bindings}

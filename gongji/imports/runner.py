@@ -3,7 +3,10 @@
 A kind of file is a :class:`Loader`: its ``kind``, the :class:`~gongji.imports.reading.Field` s it reads, and
 ``load(session, env, rows, run)``, which checks a chunk's rows, writes those that pass and returns a
 :class:`ChunkOutcome` naming the others. A rejected row must write nothing of itself; the loader checks before it
-writes (and bulk-writes, :mod:`gongji.imports.bulk`, only what passed).
+writes (and bulk-writes, :mod:`gongji.imports.bulk`, only what passed). A loader may also have
+``prepare(env, rows)``, the part of its checks that needs no database (reading values, check digits): the runner
+then calls it for the next chunk in a thread of its own while the database writes the current one, and passes
+what it returned to ``load`` instead of the rows.
 
 :func:`run_import`:
 
@@ -20,6 +23,8 @@ writes (and bulk-writes, :mod:`gongji.imports.bulk`, only what passed).
 from __future__ import annotations
 
 import hashlib
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -96,6 +101,49 @@ def _chunks(rows: Iterator[SourceRow], size: int) -> Iterator[list[SourceRow]]:
         yield chunk
 
 
+_END = object()
+
+
+def _prepared(rows: Iterator[SourceRow], size: int, loader: Loader, env: Env) -> Iterator[tuple]:
+    """(chunk, unreadable rows' rejections, what ``load`` gets), read and prepared one or two chunks ahead in a
+    thread (memory: at most four chunks)."""
+    prepare = getattr(loader, "prepare", None)
+    ready: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for chunk in _chunks(rows, size):
+                unreadable = [Rejection.unreadable(r.number, *r.problem) for r in chunk if r.problem]
+                readable = [r for r in chunk if not r.problem]
+                work = prepare(env, readable) if prepare is not None else readable
+                if not put((chunk, unreadable, work, bool(readable))):
+                    return
+            put(_END)
+        except BaseException as error:  # noqa: BLE001 - raised in the loading thread
+            put(error)
+
+    thread = threading.Thread(target=produce, name="import-read", daemon=True)
+    thread.start()
+    try:
+        while (item := ready.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
 def _begin(session: Session, env: Env, *, kind: str, path: Path, digest: str, size: int, actor: Actor,
            again: bool) -> tuple[ImportRun, bool]:
     """The run to continue (or a new one), and whether the file was loaded completely already."""
@@ -151,6 +199,7 @@ def run_import(
     path = Path(path)
     digest, size = file_digest(path)
     source: Source = open_source(path, loader.fields, encoding=encoding)
+    chunks = None
     try:
         run, done_before = db.run(lambda s: _begin(s, env, kind=loader.kind, path=path, digest=digest, size=size,
                                                     actor=actor, again=again))
@@ -165,17 +214,17 @@ def run_import(
         rows = source.rows
         for _ in islice(rows, run.rows_read):  # done by an earlier run: its chunks are committed
             pass
-        for chunk in _chunks(rows, chunk_rows):
+        chunks = _prepared(rows, chunk_rows, loader, env)
+        for chunk, unreadable, prepared, any_readable in chunks:
             if stop_after_chunks is not None and summary.chunks_now >= stop_after_chunks:
                 break
-            unreadable = [Rejection.unreadable(r.number, *r.problem) for r in chunk if r.problem]
-            readable = [r for r in chunk if not r.problem]
             expected = summary.rows_read
 
-            def work(session: Session, chunk=chunk, readable=readable, unreadable=unreadable, expected=expected):
+            def work(session: Session, chunk=chunk, prepared=prepared, any_readable=any_readable,
+                     unreadable=unreadable, expected=expected):
                 current = session.get(ImportRun, run.id)
-                outcome = loader.load(session, env, readable, current) if readable else ChunkOutcome()
-                outcome.rejections.extend(unreadable)
+                outcome = loader.load(session, env, prepared, current) if any_readable else ChunkOutcome()
+                outcome.rejections = [*outcome.rejections, *unreadable]
                 _record_chunk(session, env, run.id, expected, chunk, outcome)
                 return outcome
 
@@ -195,6 +244,8 @@ def run_import(
             db.run(finish)
             summary.finished = True
     finally:
+        if chunks is not None:
+            chunks.close()  # stops the reading thread before the file closes
         source.close()
     summary.seconds = round(time.perf_counter() - started, 2)
     return summary

@@ -293,3 +293,23 @@ def test_sz_4_check_card_no_refuses_bad_card_numbers(value):
 def test_hn_4_surnames_sort_by_their_surname_reading(first, second):
     """HN-4: as surnames 单 is Shàn, 曾 Zēng, 解 Xiè, 覃 Qín, 区 Ōu, 仇 Qiú; each pair sorts the other way by plain pinyin."""
     assert name_sort_key(first) < name_sort_key(second)
+
+
+@given(st.sampled_from(["110101", "230103", "410102", "440305", "150902", "999999", "110100", "320583"]),
+       st.dates(min_value=date(1900, 1, 1), max_value=date(2024, 12, 31)), st.integers(0, 999),
+       st.sampled_from(["right", "wrong", "x"]))
+def test_the_remembered_region_check_decides_as_python_stdnum_does(region, birth, sequence, check):
+    """parse_id_number remembers python-stdnum's region-part lookup per region and year (a people file of millions
+    asks it for the same few regions): valid and invalid numbers get the same answer as ric.validate."""
+    body = f"{region}{birth:%Y%m%d}{sequence:03d}"
+    right = ric.calc_check_digit(body + "0")
+    number = body + {"right": right, "wrong": str((int(right) + 1) % 10) if right != "X" else "0", "x": "X"}[check]
+    try:
+        expected = ric.validate(number)
+    except Exception:
+        expected = None
+    try:
+        got = parse_id_number(number).number
+    except GongjiError:
+        got = None
+    assert got == expected
