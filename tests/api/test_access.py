@@ -204,7 +204,7 @@ def body_for(method: str, path: str, scene: Scene, cast: Cast) -> dict[str, Any]
         "POST /v1/people/search": {"id_number": p["self"].id_number},
         "PUT /v1/people/{person_id}/status": {"status": "normal"},
         "POST /v1/people/{person_id}/life-events": {"kind": "move", "occurred_on": "2025-06-02",
-                                                   "to_region_code": "230200"},
+                                                   "to_region_code": "230102"},
         "PUT /v1/people/{person_id}/password": {"new_password": PASSWORD, "current_password": PASSWORD},
         "POST /v1/people/{person_id}/credits": {"amount_fen": 1},
         "POST /v1/contributions": {"contributions": [{"id_number": p["self"].id_number, "month": "2025-05",
