@@ -51,3 +51,26 @@ def check_sequence(value: Any, *, field: str) -> Sequence[Any]:
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
         raise GongjiError("INVALID_FIELD", field=field, reason_zh="须为列表", reason_en="it must be a list")
     return value
+
+
+class DuplicateKey(ValueError):
+    """A JSON object names the same key twice."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"duplicate key {key!r}")
+        self.key = key
+
+
+def refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` for :func:`json.loads`: an object that names a key twice raises :class:`DuplicateKey`.
+
+    Python would keep the last value silently, while a proxy, a signature check or a log in front of Gongji
+    may have read the first one: the two sides would disagree about what was asked.
+    """
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise DuplicateKey(key)
+        seen[key] = value
+    return seen
+

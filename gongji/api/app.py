@@ -10,7 +10,12 @@ from fastapi.responses import JSONResponse
 
 from gongji import __version__
 from gongji.api import problems
-from gongji.api.middleware import AccessMiddleware, BodyLimitMiddleware, RequestIdMiddleware
+from gongji.api.middleware import (
+    AccessMiddleware,
+    BodyLimitMiddleware,
+    DuplicateKeyMiddleware,
+    RequestIdMiddleware,
+)
 from gongji.api.settings import ApiSettings
 from gongji.clock import SystemClock
 from gongji.db import Database
@@ -117,7 +122,9 @@ def create_app(db: Database | None = None, env: Env | None = None, settings: Api
             return JSONResponse({"detail": "unknown problem type"}, status_code=404)
         return JSONResponse(entry)
 
-    # The last added runs first: the request id, then the access line and metrics, then the body limit.
+    # The last added runs first: the request id, then the access line and metrics, then the body limit, then the
+    # refusal of duplicate keys (which reads the body whole, so after the limit).
+    app.add_middleware(DuplicateKeyMiddleware)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes)
     app.add_middleware(AccessMiddleware)
     app.add_middleware(RequestIdMiddleware)

@@ -1,8 +1,9 @@
-"""ASGI middleware: a request id on every request and answer, an access line and metrics per request, and a
-limit on the size of bodies."""
+"""ASGI middleware: a request id on every request and answer, an access line and metrics per request, a
+limit on the size of bodies, and no JSON object that names a key twice."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import secrets
@@ -13,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gongji import logs
 from gongji.api import metrics
+from gongji.inputs import DuplicateKey, refuse_duplicates
 
 access_log = logging.getLogger("gongji.access")
 
@@ -175,3 +177,63 @@ class BodyTooLarge(HTTPException):
 
 async def _no_receive() -> Message:
     return {"type": "http.disconnect"}
+
+
+def duplicate_key(body: bytes) -> str | None:
+    """The first key that some object of the JSON ``body`` names twice; None if there is none or it is no JSON."""
+    try:
+        json.loads(body, object_pairs_hook=refuse_duplicates)
+    except DuplicateKey as exc:
+        return exc.key
+    except (ValueError, RecursionError):  # not JSON at all: the application says so in its own words
+        return None
+    return None
+
+
+class DuplicateKeyMiddleware:
+    """Refuses a JSON body of ``/v1`` that names one key twice in an object (DUPLICATE_KEY, naming the key).
+
+    The body is read whole (the body limit runs before this) and handed on unchanged. The national interface
+    answers in its own envelope and checks its messages itself (:func:`gongji.national.wire.loads`).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
+            await self.app(scope, receive, send)
+            return
+        content_type = dict(scope["headers"]).get(b"content-type", b"").split(b";")[0].strip().lower()
+        if content_type != b"application/json" and not content_type.endswith(b"+json"):
+            await self.app(scope, receive, send)
+            return
+        chunks, more = [], True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                await self.app(scope, _replay([message]), send)
+                return
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        key = duplicate_key(body)
+        if key is not None:
+            from starlette.requests import Request
+
+            from gongji.api.problems import problem_response
+            from gongji.errors import GongjiError
+
+            response = problem_response(Request(scope), GongjiError("DUPLICATE_KEY", key=key[:80]))
+            await response(scope, _no_receive, send)
+            return
+        await self.app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}]), send)
+
+
+def _replay(messages: list[Message]) -> Receive:
+    pending = list(messages)
+
+    async def receive() -> Message:
+        return pending.pop(0) if pending else {"type": "http.disconnect"}
+
+    return receive

@@ -28,6 +28,7 @@ from typing import Any
 
 from gongji.clock import CST
 from gongji.errors import GongjiError
+from gongji.inputs import DuplicateKey, refuse_duplicates
 from gongji.money import MAX_FEN
 
 TEXT, AMOUNT, NUMBER, DATE, DATETIME = "text", "amount", "number", "date", "datetime"
@@ -80,12 +81,17 @@ def _no_constants(name: str) -> Any:
 
 
 def loads(body: bytes) -> dict[str, Any]:
-    """The message as a dict, every JSON number a Decimal; NI_MESSAGE_UNREADABLE if it is not a JSON object."""
+    """The message as a dict, every JSON number a Decimal; NI_MESSAGE_UNREADABLE if it is not a JSON object or an
+    object of it names a key twice."""
     try:
         value = json.loads(body.decode("utf-8"), parse_float=Decimal, parse_int=Decimal,
-                           parse_constant=_no_constants)
+                           parse_constant=_no_constants, object_pairs_hook=refuse_duplicates)
     except UnicodeDecodeError:
         raise GongjiError("NI_MESSAGE_UNREADABLE", reason_zh="不是 UTF-8 编码", reason_en="it is not UTF-8") from None
+    except DuplicateKey as exc:  # which of the two values is meant? A proxy or a log may have read the other
+        key = exc.key[:40]
+        raise GongjiError("NI_MESSAGE_UNREADABLE", reason_zh=f"字段“{key}”在同一对象中出现了不止一次",
+                          reason_en=f"the key '{key}' appears more than once in one object") from None
     except (ValueError, RecursionError) as exc:
         shown = str(exc)[:80]
         raise GongjiError("NI_MESSAGE_UNREADABLE", reason_zh=f"不是有效的 JSON（{shown}）",
