@@ -31,6 +31,9 @@ from tests.factories import World
 
 POSTGRES_URL = os.environ.get("GONGJI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("GONGJI_REQUIRE_POSTGRES") == "1"
+# Password hashes at a low cost, for the suite's speed (and that of the servers it starts); production keeps
+# OWASP's (gongji/auth/passwords.py, checked by tests/auth/test_passwords.py).
+os.environ.setdefault("GONGJI_TEST_PASSWORD_COST", "10")
 #: The day the tests live on: a Monday, China Standard Time.
 TODAY = date(2025, 6, 2)
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from gongji.actors import Actor
 from gongji.auth import signing
 from gongji.auth.models import AuthSession, InstitutionKey, PersonCredential, SeenNonce, StaffMember
-from gongji.auth.passwords import DUMMY_HASH, check_strength, hash_password, verify_password
+from gongji.auth.passwords import check_strength, dummy_hash, hash_password, needs_rehash, verify_password
 from gongji.env import Env
 from gongji.errors import GongjiError
 from gongji.events.service import record as record_event
@@ -176,18 +176,28 @@ def _open_session(session: Session, env: Env, principal: Principal, minutes: int
     return Login(token=token, expires_at=expires, principal=principal)
 
 
+def check_person_password(session: Session, *, person_id: int, password: str) -> None:
+    """LOGIN_FAILED unless ``password`` is the person's current one (before he sets a new one)."""
+    credential = session.get(PersonCredential, person_id)
+    if not verify_password(str(password), credential.password_hash if credential else dummy_hash()) or (
+            credential is None):
+        raise GongjiError("LOGIN_FAILED")
+
+
 def login_person(session: Session, env: Env, *, id_number: str, password: str, minutes: int) -> Login:
     """A person logs in with his ID number and password. Any mismatch is the same LOGIN_FAILED."""
     number = parse_id_number(id_number).number  # a mistyped number is told as such (INVALID_ID_NUMBER)
     try:
         person = people.find(session, number)
     except GongjiError:
-        verify_password(str(password), DUMMY_HASH)
+        verify_password(str(password), dummy_hash())
         raise GongjiError("LOGIN_FAILED") from None
     credential = session.get(PersonCredential, person.id)
-    if not verify_password(str(password), credential.password_hash if credential else DUMMY_HASH) or (
+    if not verify_password(str(password), credential.password_hash if credential else dummy_hash()) or (
             credential is None):
         raise GongjiError("LOGIN_FAILED")
+    if needs_rehash(credential.password_hash):  # made at an older cost: stored again at the current one
+        credential.password_hash = hash_password(str(password))
     principal = person_principal(person.id, person.name)
     return _open_session(session, env, principal, minutes)
 
@@ -208,9 +218,11 @@ def login_staff(session: Session, env: Env, *, staff_id: str, password: str, min
     # A staff id that no one can have (a NUL, which PostgreSQL cannot even compare) is not looked up.
     member = session.get(StaffMember, staff_id) if isinstance(staff_id, str) and _STAFF_ID.fullmatch(staff_id) \
         else None
-    if not verify_password(str(password), member.password_hash if member else DUMMY_HASH) or (
+    if not verify_password(str(password), member.password_hash if member else dummy_hash()) or (
             member is None or not member.active):
         raise GongjiError("LOGIN_FAILED")
+    if needs_rehash(member.password_hash):
+        member.password_hash = hash_password(str(password))
     return _open_session(session, env, staff_principal(member), minutes)
 
 
@@ -285,6 +297,7 @@ class SignedHeaders:
     timestamp: str
     nonce: str
     signature: str
+    idempotency_key: str | None = None  # covered by the signature (gongji.auth.signing)
 
     @property
     def lookup(self) -> bool:
@@ -302,7 +315,8 @@ def read_signed_headers(env: Env, headers: dict[str, str], *, window_s: int) -> 
     signed = SignedHeaders(code=headers.get(signing.INSTITUTION.lower()),
                            timestamp=headers.get(signing.TIMESTAMP.lower(), ""),
                            nonce=headers.get(signing.NONCE.lower(), ""),
-                           signature=headers.get(signing.SIGNATURE.lower(), ""))
+                           signature=headers.get(signing.SIGNATURE.lower(), ""),
+                           idempotency_key=headers.get(signing.IDEMPOTENCY_KEY.lower()))
     timestamp = signed.timestamp
     if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
         raise _invalid("时间戳须为Unix秒数", "the timestamp must be Unix seconds")
@@ -321,7 +335,8 @@ def check_signature(found: Any, signed: SignedHeaders, *, server_key: bytes, met
         found = None
     version = found.version if found is not None else None
     secret = institution_secret(server_key, signed.code or "", version or 0)
-    expected = signing.expected_signature(secret, method, path_and_query, signed.timestamp, signed.nonce, body)
+    expected = signing.expected_signature(secret, method, path_and_query, signed.timestamp, signed.nonce, body,
+                                          signed.idempotency_key)
     if not hmac.compare_digest(expected, signed.signature) or version is None:
         raise _invalid("机构编码、密钥或签名不符", "the institution code, the secret or the signature does not match")
     return Principal(role=Role.INSTITUTION, id=found.code, name=found.name,

@@ -14,8 +14,10 @@ from pydantic import Field, model_validator
 from sqlalchemy.orm import Session
 
 from gongji.api.calls import ADMIN, STAFF, Call, IdempotencyKey, allow
+from gongji.api.problems import THROTTLED_RESPONSE
 from gongji.api.schemas import Fen, Id, IdNumber, Input, Limit, Offset, Output, Page, PositiveFen, shown_id
 from gongji.auth import service as auth
+from gongji.auth import throttle
 from gongji.auth.service import Role
 from gongji.errors import GongjiError
 from gongji.people import service as people
@@ -124,7 +126,8 @@ class NewPerson(Input):
              summary="参保登记（经办人员）· register an insured person (staff)")
 def register(body: NewPerson, call: Staff) -> PersonView:
     if not call.who.covers(body.region_code):
-        raise GongjiError("OUTSIDE_YOUR_REGION", name=body.name, region=call.who.region_prefix or "-")
+        raise GongjiError("OUTSIDE_YOUR_REGION", what_zh="此人", what_en="This person",
+                          region=call.who.region_prefix or "-")
 
     def work(s: Session) -> PersonView:
         person = people.register(s, call.env, actor=call.who.actor(), **body.model_dump())
@@ -214,22 +217,24 @@ class PasswordChange(Input):
         None, description="本人修改时必填 · required when a person changes his own")
 
 
-@router.put("/people/{person_id}/password", status_code=204,
+@router.put("/people/{person_id}/password", status_code=204, responses=THROTTLED_RESPONSE,
             summary="设置登录密码 · set the login password (staff after checking the ID card, or the person)")
 def set_password(person_id: Id, body: PasswordChange, call: PersonOrStaff) -> None:
+    """A person gives his current password, checked as a login is: its failures count with his failed logins,
+    and after as many the account is paused (LOGIN_THROTTLED, 429; gongji/auth/throttle.py)."""
     def work(s: Session) -> None:
         person = load_person(call, s, person_id)
         if call.who.role is Role.PERSON:
-            from gongji.auth.models import PersonCredential
-            from gongji.auth.passwords import verify_password
-
-            credential = s.get(PersonCredential, person.id)
-            if credential is None or not verify_password(body.current_password or "", credential.password_hash):
-                raise GongjiError("LOGIN_FAILED")
+            auth.check_person_password(s, person_id=person.id, password=body.current_password or "")
         auth.set_person_password(s, call.env, person_id=person.id, password=body.new_password,
                                  actor=call.who.actor())
 
-    call.write(work)
+    if call.who.role is not Role.PERSON:
+        call.write(work)
+        return
+    own = call.read(lambda s: people.get(s, call.who.person_id).id_number)
+    throttle.guarded_login(call.db, call.env, throttle.Limits.of(call.settings), kind=throttle.PERSON,
+                           identifier=own, client=throttle.client_of(call.request), login=work)
 
 
 # -- accounts -------------------------------------------------------------------------------------
