@@ -47,6 +47,10 @@ class ApiSettings:
     login_failures_per_account: int = 5
     login_failures_per_client: int = 50
     login_window_minutes: int = 15
+    #: Binding requests for one payer within the window after which more are refused until the oldest leaves it
+    #: (BINDING_ATTEMPTS_THROTTLED): a relative's name cannot be guessed by trying many. 0: no limit.
+    binding_attempts_per_person: int = 20
+    binding_window_hours: int = 24
     #: Where the notification worker sends (``gongji.notifications.senders.sender_from_url``); None: no worker.
     notify_sender: str | None = "log"
     #: Seconds between the audit sealer's passes in the server (gongji.events.audit); 0: no sealer in the server.
@@ -64,6 +68,8 @@ class ApiSettings:
             login_failures_per_account=_int("GONGJI_LOGIN_FAILURES_PER_ACCOUNT", 5),
             login_failures_per_client=_int("GONGJI_LOGIN_FAILURES_PER_CLIENT", 50),
             login_window_minutes=_int("GONGJI_LOGIN_WINDOW_MINUTES", 15),
+            binding_attempts_per_person=_int("GONGJI_BINDING_ATTEMPTS_PER_PERSON", 20),
+            binding_window_hours=_int("GONGJI_BINDING_WINDOW_HOURS", 24),
             notify_sender=os.environ.get("GONGJI_NOTIFY_SENDER", "log") or None,
             audit_seal_s=_int("GONGJI_AUDIT_SEAL_S", 5),
         )

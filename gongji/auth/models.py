@@ -88,6 +88,10 @@ class LoginAttempt(Base):
     are failures (and attempts still in flight). ``account`` is a SHA-256 of the kind and the identifier
     (``person:230103...``, ``staff:S2301``): the table tells how often an account was tried, not whose ID
     numbers were typed. ``client`` is the caller's address.
+
+    Other attempts that are limited per account are counted here too, each kind under keys of its own
+    (``binding:<person id>``, ``lookup:<institution code>``) and with ``client`` ``-``
+    (:func:`gongji.auth.throttle.count_attempt`); those rows stay, granted or not, until they leave their window.
     """
 
     __tablename__ = "login_attempts"

@@ -111,6 +111,42 @@ def admit(session: Session, env: Env, limits: Limits, *, account: str, client: s
     session.flush()
 
 
+#: The ``client`` of an attempt counted by :func:`count_attempt`: no address, so a login's count never meets it.
+NO_CLIENT = "-"
+
+
+def count_attempt(session: Session, env: Env, *, account: str, limit: int, window: timedelta) -> datetime | None:
+    """One attempt of something other than a login (a binding, a person look-up), counted per ``account``.
+
+    ``account`` is a key of :func:`account_key`. If ``limit`` attempts are held within ``window``, nothing is
+    written and the answer is when the oldest of them leaves it (the caller refuses with its own error);
+    otherwise the attempt is written down and the answer is None. Every attempt counts, granted or refused;
+    they are in ``login_attempts`` beside the logins', apart from them by their key. ``limit`` 0: no limit.
+    """
+    if limit <= 0:
+        return None
+    now = env.now()
+    since = now - window
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_LOCK, {"key": _lock_id(f"account:{account}")})
+    session.execute(delete(LoginAttempt).where(LoginAttempt.account == account, LoginAttempt.at <= since))
+    recent = list(session.execute(select(LoginAttempt.at).where(LoginAttempt.account == account,
+                                                                LoginAttempt.at > since)
+                                  .order_by(LoginAttempt.at.desc()).limit(limit)).scalars())
+    if len(recent) >= limit:
+        return recent[-1] + window
+    session.add(LoginAttempt(account=account, client=NO_CLIENT, at=now))
+    session.flush()
+    return None
+
+
+def retry_at(now: datetime, until: datetime) -> tuple[int, str]:
+    """Seconds until ``until`` (at least 1), and ``until`` as China Standard Time to the next whole minute."""
+    seconds = max(1, math.ceil((until - now).total_seconds()))
+    shown = (until.astimezone(CST) + timedelta(seconds=59)).replace(second=0, microsecond=0)
+    return seconds, f"{shown:%Y-%m-%d %H:%M}"
+
+
 def count(session: Session, *, kind: str, identifier: Any) -> int:
     """How many attempts of the account are held (for tests and operators)."""
     key = account_key(kind, identifier)

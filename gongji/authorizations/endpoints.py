@@ -7,15 +7,17 @@ counter, ticking the region's document checklist (N-8). Either side of a binding
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import Field
 from sqlalchemy.orm import Session
 
+from gongji.api import problems
 from gongji.api.calls import Call, IdempotencyKey, allow
 from gongji.api.schemas import Id, IdNumber, Input, Limit, Offset, Output, Page, shown_id
+from gongji.auth import throttle
 from gongji.auth.service import Role
 from gongji.authorizations import rules
 from gongji.authorizations import service as authorizations
@@ -90,6 +92,8 @@ class DocumentIn(Input):
 class NewBinding(Input):
     payer_id_number: IdNumber | None = Field(None, description="本人办理可不填 · leave out when binding for yourself")
     beneficiary_id_number: IdNumber
+    beneficiary_name: Annotated[str, Field(min_length=1, max_length=50)] = Field(
+        description="亲属姓名，须与身份证号码登记的一致（HLJ-7）· the relative's name, as registered with the ID number")
     relationship: Relationship
     start_on: date | None = Field(None, description="生效日期，默认今天（HLJ-6）· first day, today if left out")
     end_on: date | None = Field(None, description="截止日期，不填为长期（HLJ-6）· last day; open-ended if left out")
@@ -101,9 +105,45 @@ class NewBinding(Input):
     channel: Channel | None = None
 
 
+def count_binding_attempt(call: Call, payer_id_number: str | None) -> None:
+    """Every binding request counts against its payer, in a transaction of its own (so a refused one counts too);
+    past ``binding_attempts_per_person`` within ``binding_window_hours`` BINDING_ATTEMPTS_THROTTLED (429): the
+    name and ID number of someone's relatives cannot be found by trying many (HLJ-7)."""
+    settings = call.settings
+    window = timedelta(hours=settings.binding_window_hours)
+
+    def admit(s: Session) -> None:
+        if call.who.role is Role.PERSON:
+            payer_id = call.who.person_id
+        else:
+            try:
+                payer_id = people.find(s, payer_id_number).id if payer_id_number is not None else None
+            except GongjiError:
+                payer_id = None
+            if payer_id is None:  # the request itself is refused, in its own words
+                return
+        until = throttle.count_attempt(s, call.env, account=throttle.account_key("binding", str(payer_id)),
+                                       limit=settings.binding_attempts_per_person, window=window)
+        if until is not None:
+            seconds, shown = throttle.retry_at(call.env.now(), until)
+            error = GongjiError("BINDING_ATTEMPTS_THROTTLED", limit=settings.binding_attempts_per_person,
+                                window=settings.binding_window_hours, retry_at=shown)
+            error.retry_after_s = seconds
+            raise error
+
+    call.db.run(admit)
+
+
 @router.post("/bindings", response_model=BindingView, status_code=201, tags=["bindings"],
+             responses={429: {**problems.THROTTLED_RESPONSE[429],
+                              "description": "绑定申请过于频繁 · too many binding attempts; try again later"}},
              summary="办理共济绑定 · bind a relative (the payer, or staff at a counter)")
 def create_binding(body: NewBinding, call: PersonOrStaff, idempotency_key: IdempotencyKey = None):
+    """The relative is named by ID number and name (HLJ-7): a name that is not the registered one and an ID number
+    that is not registered get the same RELATIVE_NOT_MATCHED. Binding requests are counted per payer
+    (BINDING_ATTEMPTS_THROTTLED)."""
+    count_binding_attempt(call, body.payer_id_number)
+
     def work(s: Session) -> BindingView:
         payer = call.acting_for(s, body.payer_id_number, field="payer_id_number", who_zh="共济人",
                                 who_en="the payer", action_zh="以他人身份作为共济人办理",
@@ -112,7 +152,8 @@ def create_binding(body: NewBinding, call: PersonOrStaff, idempotency_key: Idemp
             s, call.env, payer_id_number=payer.id_number, beneficiary_id_number=body.beneficiary_id_number,
             relationship=body.relationship, actor=call.who.actor(call.channel(body.channel)),
             agreement_version=body.agreement_version, start_on=body.start_on, end_on=body.end_on,
-            priority=body.priority, documents=[d.model_dump() for d in body.documents])
+            priority=body.priority, documents=[d.model_dump() for d in body.documents],
+            beneficiary_name=body.beneficiary_name)
         return binding_view(call, s, binding)
 
     return call.once(work, body=body, status_code=201)
@@ -125,7 +166,7 @@ def _binding_for(call: Call, s: Session, binding_id: int) -> Binding:
         if who.person_id not in (binding.payer_id, binding.beneficiary_id):
             raise call.forbid("查看或办理他人的共济绑定", "see or change other people's bindings")
     elif not who.covers(binding.region_code):
-        raise GongjiError("OUTSIDE_YOUR_REGION", name=people.get(s, binding.payer_id).name,
+        raise GongjiError("OUTSIDE_YOUR_REGION", what_zh="该共济绑定", what_en="This binding",
                           region=who.region_prefix or "-")
     return binding
 
@@ -219,7 +260,8 @@ def _family_for(call: Call, s: Session, family_id: int) -> Family:
         if authorizations.family_of(s, who.person_id) != family.id:
             raise call.forbid("查看或办理其他家庭的事务", "see or change another family")
     elif not who.covers(family.region_code):
-        raise GongjiError("OUTSIDE_YOUR_REGION", name=family.name, region=who.region_prefix or "-")
+        raise GongjiError("OUTSIDE_YOUR_REGION", what_zh="该家庭", what_en="This family",
+                          region=who.region_prefix or "-")
     return family
 
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from gongji.errors import GongjiError
-from gongji.people.ids import region_name
 from gongji.policy import AidModel, ProofPolicy, RegionPolicy
 from gongji.terms import DocumentKind, Relationship, Scheme, Status
 
@@ -104,10 +103,27 @@ def check_relationship_plausible(relationship: Relationship, payer: Party, benef
     check_birth_order(relationship, payer.birth_date, beneficiary.birth_date)
 
 
+#: Siblings born further apart than this are not believed (N-2): a parent or a grandparent given as a sibling, or
+#: someone else's ID number. Children of one parent born 40 years apart are not seen in practice.
+SIBLING_MAX_YEARS_APART = 40
+
+
+def _years_apart(a: date, b: date) -> int:
+    """Whole years from the earlier date to the later (a birthday not yet reached does not count)."""
+    first, last = sorted((a, b))
+    return last.year - first.year - ((last.month, last.day) < (first.month, first.day))
+
+
 def check_birth_order(relationship: Relationship, payer_birth: date, beneficiary_birth: date) -> None:
     """:func:`check_relationship_plausible` from the two birth dates alone (a relative in another province is known
-    here only by his ID number, which carries his birth date)."""
+    here only by his ID number, which carries his birth date). A sibling (N-2) is of the payer's generation: born
+    at most :data:`SIBLING_MAX_YEARS_APART` years before or after him (twins on the same day)."""
     generation = relationship.generation
+    if relationship is Relationship.SIBLING and _years_apart(payer_birth, beneficiary_birth) >= SIBLING_MAX_YEARS_APART:
+        raise GongjiError(
+            "RELATIONSHIP_IMPLAUSIBLE", relationship_zh=relationship.zh, relationship_en=relationship.en,
+            payer_birth=payer_birth.isoformat(), beneficiary_birth=beneficiary_birth.isoformat(),
+        )
     if (generation > 0 and beneficiary_birth >= payer_birth) or (generation < 0 and beneficiary_birth <= payer_birth):
         raise GongjiError(
             "RELATIONSHIP_IMPLAUSIBLE", relationship_zh=relationship.zh, relationship_en=relationship.en,
@@ -178,8 +194,7 @@ def check_scope(payer: Party, beneficiary: Party, policy: RegionPolicy) -> None:
     """N-6, SZ-2, WL-2, HLJ-5: both enrolled within the region's geographic scope."""
     if not policy.geographic_scope.contains(payer.region_code, beneficiary.region_code):
         raise GongjiError(
-            "OUT_OF_SCOPE", name=beneficiary.name, region=region_name(beneficiary.region_code) or beneficiary.region_code,
-            scope_zh=policy.geographic_scope.zh, scope_en=policy.geographic_scope.en,
+            "OUT_OF_SCOPE", scope_zh=policy.geographic_scope.zh, scope_en=policy.geographic_scope.en,
         )
 
 

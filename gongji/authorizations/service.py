@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -105,11 +106,17 @@ def bind(
     priority: int | None = None,
     documents: Sequence[Document | dict] = (),
     beneficiary_phone: str | None = None,
+    beneficiary_name: str | None = None,
 ) -> Binding:
-    """The payer authorizes his account to pay for a close relative (N-2, N-7, HLJ-1..HLJ-6, HN-1..HN-3, WL-1).
+    """The payer authorizes his account to pay for a close relative (N-2, N-7, HLJ-1..HLJ-7, HN-1..HN-3, WL-1).
 
     ``beneficiary_phone``: the relative's mobile number as the bind form asks for it (HLJ-7); kept as his number
-    for notices when none is on record (a number on record is not replaced by what someone else typed)."""
+    for notices when none is on record (a number on record is not replaced by what someone else typed).
+
+    With ``beneficiary_name`` (HLJ-7: the payer types the relative's name and ID number), a name that is not the
+    one registered with the ID number and an ID number that is not registered get the same refusal
+    (RELATIVE_NOT_MATCHED): the answer does not tell whether the number belongs to someone.
+    """
     today = env.today()
     relationship_ = parse_enum(Relationship, relationship, field="relationship", error="UNKNOWN_RELATIONSHIP")
     start = check_date(start_on, field="start_on") if start_on is not None else today
@@ -117,7 +124,10 @@ def bind(
     docs = _documents(check_sequence(documents, field="documents"))
     phone = people.check_phone(beneficiary_phone)
     payer = people.find(session, payer_id_number)
-    beneficiary = people.find(session, beneficiary_id_number)
+    if beneficiary_name is None:
+        beneficiary = people.find(session, beneficiary_id_number)
+    else:
+        beneficiary = _named_relative(session, beneficiary_id_number, beneficiary_name)
     if not (actor.is_person(payer.id) or actor.is_staff):
         raise GongjiError("ACTOR_NOT_ALLOWED", name=payer.name, who_zh="共济人", who_en="the payer")
     people.lock_people(session, [payer.id, beneficiary.id])  # caps and waits are decided under these locks
@@ -177,6 +187,25 @@ def bind(
     )
     session.flush()
     return binding
+
+
+def same_name(given: str, registered: str) -> bool:
+    """HLJ-7: a name as typed is the registered one, spaces aside (``王 秀英`` is ``王秀英``)."""
+    return "".join(given.split()) == "".join(registered.split())
+
+
+def _named_relative(session: Session, id_number: str, name: Any) -> Person:
+    """The person registered with ``id_number`` under ``name``; RELATIVE_NOT_MATCHED for a wrong name or number."""
+    given = check_text(name, field="beneficiary_name", max_length=50, required=True)
+    try:
+        person = people.find(session, id_number)
+    except GongjiError as error:
+        if error.code != "PERSON_NOT_FOUND":
+            raise
+        raise GongjiError("RELATIVE_NOT_MATCHED") from None
+    if not same_name(given, person.name):
+        raise GongjiError("RELATIVE_NOT_MATCHED")
+    return person
 
 
 def get(session: Session, binding_id: int) -> Binding:

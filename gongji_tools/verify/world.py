@@ -22,6 +22,7 @@ from gongji.authorizations.models import Binding
 from gongji.db import Database
 from gongji.env import Env
 from gongji.ledger.models import Account
+from gongji.people.models import Person
 from gongji.policy import PayerOrder, ProofPolicy
 from gongji.terms import Status
 from gongji.transfers.models import Transfer
@@ -93,16 +94,19 @@ def build(db: Database, env: Env, *, people: int, seed: int, server_key: bytes) 
                                    .where(Binding.ended_on.is_(None))).all()
         transfers = session.execute(select(Transfer.payer_id, Transfer.beneficiary_id, Transfer.relationship,
                                            Transfer.region_code)).all()
-        return bindings, transfers
+        names = dict(session.execute(select(Person.id, Person.name).where(
+            Person.id.in_({b.beneficiary_id for b in bindings}))).all()) if bindings else {}
+        return bindings, transfers, names
 
-    bindings, transfers = db.read(read)
+    bindings, transfers, names = db.read(read)
     credited = [m.id for m in members if m.is_employee]
     specs, aided = [], {}
     for b in bindings:
         payer, beneficiary = by_id[b.payer_id], by_id[b.beneficiary_id]
         policy = env.policy(b.region_code)
         body = {"payer_id_number": payer.id_number, "beneficiary_id_number": beneficiary.id_number,
-                "relationship": b.relationship, "agreement_version": policy.agreement_version}
+                "beneficiary_name": names[b.beneficiary_id], "relationship": b.relationship,
+                "agreement_version": policy.agreement_version}
         # The administrator binds at a counter: every document of the region's list is checked (N-8), and proof
         # of the relationship is among them where the region asks for it (HN-3).
         kinds = [kind.value for kind in policy.counter_documents]

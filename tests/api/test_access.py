@@ -210,7 +210,8 @@ def body_for(method: str, path: str, scene: Scene, cast: Cast) -> dict[str, Any]
         "POST /v1/contributions": {"contributions": [{"id_number": p["self"].id_number, "month": "2025-05",
                                                       "employer_fen": 100, "paid_on": "2025-05-02"}]},
         "POST /v1/bindings": {"payer_id_number": p["self"].id_number, "beneficiary_id_number":
-                              p["relative"].id_number, "relationship": "spouse", "agreement_version": "HLJ-2024.07"},
+                              p["relative"].id_number, "beneficiary_name": p["relative"].name,
+                              "relationship": "spouse", "agreement_version": "HLJ-2024.07"},
         "POST /v1/bindings/{binding_id}/unbind": {},
         "POST /v1/families": {"householder_id_number": p["self"].id_number, "name": "李家"},
         "POST /v1/families/{family_id}/members": {"member_id_number": p["cousin2"].id_number,

@@ -350,8 +350,8 @@ def heilongjiang(api, **change):
 
 
 def bind(api, payer, beneficiary, relationship, key):
-    body = {"beneficiary_id_number": beneficiary.id_number, "relationship": relationship,
-            "agreement_version": "HLJ-2024.07"}
+    body = {"beneficiary_id_number": beneficiary.id_number, "beneficiary_name": beneficiary.name,
+            "relationship": relationship, "agreement_version": "HLJ-2024.07"}
     return api.client.post("/v1/bindings", json=body, headers={**api.person(payer), "Idempotency-Key": key})
 
 

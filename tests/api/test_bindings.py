@@ -24,8 +24,8 @@ def couple(api):
 
 
 def bind(api, payer, beneficiary, key="bind-1", headers=None, **extra):
-    body = {"beneficiary_id_number": beneficiary.id_number, "relationship": "spouse",
-            "agreement_version": AGREEMENT, **extra}
+    body = {"beneficiary_id_number": beneficiary.id_number, "beneficiary_name": beneficiary.name,
+            "relationship": "spouse", "agreement_version": AGREEMENT, **extra}
     return api.client.post("/v1/bindings", json=body,
                            headers={**(headers or api.person(payer)), "Idempotency-Key": key})
 
@@ -73,8 +73,9 @@ def test_a_change_without_an_idempotency_key_is_refused(api, couple):
     husband, wife = couple
     headers = api.person(husband)
     before = snapshot(api.world)
-    r = api.client.post("/v1/bindings", json={"beneficiary_id_number": wife.id_number, "relationship": "spouse",
-                                              "agreement_version": AGREEMENT}, headers=headers)
+    r = api.client.post("/v1/bindings", json={"beneficiary_id_number": wife.id_number, "beneficiary_name": wife.name,
+                                              "relationship": "spouse", "agreement_version": AGREEMENT},
+                        headers=headers)
     assert r.status_code == 428 and r.json()["code"] == "IDEMPOTENCY_KEY_REQUIRED"
     assert snapshot(api.world) == before
 
@@ -93,8 +94,8 @@ def test_bad_input_is_refused_in_words_and_changes_nothing(api, couple, change, 
     husband, wife = couple
     headers = api.person(husband)
     before = snapshot(api.world)
-    body = {"beneficiary_id_number": wife.id_number, "relationship": "spouse", "agreement_version": AGREEMENT,
-            **change}
+    body = {"beneficiary_id_number": wife.id_number, "beneficiary_name": wife.name, "relationship": "spouse",
+            "agreement_version": AGREEMENT, **change}
     r = api.client.post("/v1/bindings", json=body, headers={**headers, "Idempotency-Key": "bad-1"})
     problem = r.json()
     assert (r.status_code, problem["code"]) == (status, code), problem
@@ -206,7 +207,8 @@ def test_families_over_http(api):
     assert api.client.get(f"/v1/families/{family_id}", headers=api.person(outsider)).status_code == 403
 
     r = api.client.post("/v1/bindings", headers={**h, "Idempotency-Key": "b-1"}, json={
-        "beneficiary_id_number": son.id_number, "relationship": "child", "agreement_version": "HN-2023.01",
+        "beneficiary_id_number": son.id_number, "beneficiary_name": son.name, "relationship": "child",
+        "agreement_version": "HN-2023.01",
         "documents": [{"kind": "household_register", "file_ref": "upload/1.pdf"}]})
     assert r.status_code == 201, r.text
     binding_id = r.json()["binding_id"]
@@ -230,7 +232,7 @@ def test_text_with_a_nul_character_is_refused_by_name_not_stored(api, where):
         field = "card_no"
     else:
         r = api.client.post("/v1/bindings", headers={**staff, "Idempotency-Key": "n-1"}, json={
-            "beneficiary_id_number": "230103199001011237", "relationship": "spouse",
+            "beneficiary_id_number": "230103199001011237", "beneficiary_name": "王秀英", "relationship": "spouse",
             "documents": [{"kind": "id_card", "file_ref": "a\x00b"}]})
         field = "documents.0.file_ref"
     assert (r.status_code, r.json()["code"]) == (422, "INVALID_REQUEST"), r.text

@@ -10,7 +10,8 @@ def test_a_binding_notifies_both_sides_and_each_reads_his_own(api):
     payer = w.person("李建国", current_fen=50_000, born=date(1960, 3, 1))
     wife = w.person("王秀英", sex="F", born=date(1962, 5, 1))
     r = api.client.post("/v1/bindings", headers={**api.person(payer), "Idempotency-Key": "b-1"}, json={
-        "beneficiary_id_number": wife.id_number, "relationship": "spouse", "agreement_version": "HLJ-2024.07"})
+        "beneficiary_id_number": wife.id_number, "beneficiary_name": wife.name, "relationship": "spouse",
+        "agreement_version": "HLJ-2024.07"})
     assert r.status_code == 201, r.text
 
     mine = api.client.get(f"/v1/people/{payer.id}/notifications", headers=api.person(payer)).json()
