@@ -169,9 +169,9 @@ CATALOGUE: dict[str, ErrorSpec] = {
     ),
     "OUT_OF_SCOPE": ErrorSpec(
         409,
-        "{name} 的参保地（{region}）不在共济人参保地的共济范围内：本地区要求{scope_zh}参保。",
-        "{name} is enrolled in {region}, outside the payer's mutual-aid scope: this region requires enrollment "
-        "in the {scope_en}.",
+        "该亲属的参保地不在共济人参保地的共济范围内：本地区要求双方在{scope_zh}参保。请核对亲属的参保地。",
+        "The relative is enrolled outside the payer's mutual-aid scope: this region requires both to be enrolled "
+        "in the {scope_en}. Check where the relative is enrolled.",
     ),
     "TOO_MANY_BENEFICIARIES": ErrorSpec(
         409,
@@ -559,9 +559,8 @@ CATALOGUE: dict[str, ErrorSpec] = {
     ),
     "OUTSIDE_YOUR_REGION": ErrorSpec(
         403,
-        "{name} 的参保地不在您的管辖区域（{region}）内，不能办理。请由参保地经办机构办理。",
-        "{name} is not insured in your region ({region}). The office of the region where they are insured "
-        "can help.",
+        "{what_zh}不在您的管辖区域（{region}）内，不能办理。请由其参保地经办机构办理。",
+        "{what_en} is outside your region ({region}). The office of the region where it is insured can help.",
     ),
     "STAFF_NOT_FOUND": ErrorSpec(
         404,
@@ -934,6 +933,25 @@ CATALOGUE: dict[str, ErrorSpec] = {
         "{side_zh}已有另一位配偶的共济绑定，一个人只能有一位配偶。请核对所选关系；如婚姻状况有变化，请先解除原绑定。",
         "There is already a binding with another spouse for {side_en}, and a person has one spouse. Check the "
         "relationship chosen; if the marriage has changed, end the old binding first.",
+    ),
+    # ---- hostile callers (issue 15): duplicate keys, binding by name, attempt limits, 1101 look-ups ---------
+    "DUPLICATE_KEY": ErrorSpec(
+        400,
+        "请求正文中字段“{key}”在同一个对象里出现了不止一次，不予办理。每个字段只写一次后重新发送。",
+        "The request body names the key '{key}' more than once in one object, so it is refused. Write each key "
+        "once and send it again.",
+    ),
+    "RELATIVE_NOT_MATCHED": ErrorSpec(
+        422,
+        "未找到姓名与身份证号码相符的参保人。请核对亲属的姓名（与身份证上相同）和身份证号码后重试。",
+        "No insured person with this name and ID number was found. Check the relative's name (as on the ID "
+        "card) and ID number, and try again.",
+    ),
+    "BINDING_ATTEMPTS_THROTTLED": ErrorSpec(
+        429,
+        "绑定申请过于频繁（{window}小时内{limit}次），已暂停。请于北京时间 {retry_at} 后再试；如需帮助，请到经办窗口办理。",
+        "Too many binding attempts ({limit} within {window} hours): binding is paused. Try again after {retry_at} "
+        "China Standard Time, or have it done at a service counter.",
     ),
 }
 

@@ -176,7 +176,7 @@ class Call:
 
     def require_region(self, person: Person) -> None:
         if not self.covers_person(person):
-            raise GongjiError("OUTSIDE_YOUR_REGION", name=person.name,
+            raise GongjiError("OUTSIDE_YOUR_REGION", what_zh="此人", what_en="This person",
                               region=self.who.region_prefix or "-").about("person", person.id)
 
     def acting_for(self, session: Session, id_number: str | None, *, field: str, who_zh: str, who_en: str,

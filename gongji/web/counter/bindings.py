@@ -110,7 +110,7 @@ async def unbind(p: P, binding_id: int) -> HTMLResponse:
     def work(s) -> int:
         binding = authorizations.get(s, binding_id)
         if not staff.covers(binding.region_code):
-            raise outside(staff, people.get(s, binding.payer_id).name)
+            raise outside(staff, "该共济绑定", "This binding")
         authorizations.unbind(s, p.env, binding_id=binding.id, actor=staff.actor(Channel.COUNTER),
                               note=check_text(form.get("note") or None, field="note", max_length=200))
         parties = (binding.payer_id, binding.beneficiary_id)

@@ -86,14 +86,15 @@ def naming(field: str, fn: Callable[[], T]) -> T:
         raise GongjiError(error.code, **{**error.params, "field": field}) from None
 
 
-def outside(staff: Principal, name: str) -> GongjiError:
-    return GongjiError("OUTSIDE_YOUR_REGION", name=name, region=staff.region_prefix or "-")
+def outside(staff: Principal, what_zh: str = "此人", what_en: str = "This person") -> GongjiError:
+    """OUTSIDE_YOUR_REGION, naming nobody: the staff member may not see who is insured elsewhere."""
+    return GongjiError("OUTSIDE_YOUR_REGION", what_zh=what_zh, what_en=what_en, region=staff.region_prefix or "-")
 
 
 def require_person(staff: Principal, person: Person) -> None:
     """Staff act only for people insured in their region (as the API's ``Call.require_region``)."""
     if not staff.covers(people.enrollment_of(person).region_code):
-        raise outside(staff, person.name)
+        raise outside(staff)
 
 
 def form_key(form: dict[str, str]) -> str:
