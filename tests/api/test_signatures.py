@@ -9,6 +9,8 @@ Rules: N-10 (a replayed request pays nothing), N-4. (A secret replaced by a new 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -30,7 +32,7 @@ def signed_post(api, auth, path: str, body, *, nonce: str, key: str, secret: str
     """POST with the headers signed once: sending it twice sends the very same request (the same nonce)."""
     content = json.dumps(body).encode()
     headers = signed_headers(auth.code, secret or auth.secret, "POST", path, content,
-                             timestamp=int(api.world.env.now().timestamp()), nonce=nonce)
+                             timestamp=int(api.world.env.now().timestamp()), nonce=nonce, idempotency_key=key)
     return lambda: api.client.post(path, content=content, headers={
         **headers, "Content-Type": "application/json", "Idempotency-Key": key})
 
@@ -117,17 +119,19 @@ def test_a_settlement_resent_at_once_with_one_key_pays_once(api):
 
 def send_signed(api, method: str, path: str, body: dict | None = None, *, code: str, secret: str,
                 timestamp: int | None = None, nonce: str | None = None, drop: tuple[str, ...] = (),
-                sent_path: str | None = None, sent_body: dict | None = None, key: str = "sig-1"):
-    """A request signed over (method, path, body), then sent, perhaps with another path or body, or without some
-    of the four headers (``drop``)."""
+                sent_path: str | None = None, sent_body: dict | None = None, key: str | None = "sig-1",
+                sent_key: str | None | bool = True):
+    """A request signed over (method, path, idempotency key, body), then sent, perhaps with another path, body or
+    key (``sent_key`` None: without one), or without some of the four headers (``drop``)."""
     content = json.dumps(body).encode() if body is not None else b""
     at = int(api.world.env.now().timestamp()) if timestamp is None else timestamp
-    headers = signed_headers(code, secret, method, path, content, timestamp=at, nonce=nonce)
+    headers = signed_headers(code, secret, method, path, content, timestamp=at, nonce=nonce, idempotency_key=key)
     for name in drop:
         headers.pop(name)
     sent = json.dumps(sent_body).encode() if sent_body is not None else content
+    sent_key = key if sent_key is True else sent_key
     return api.client.request(method, sent_path or path, content=sent or None, headers={
-        **headers, "Content-Type": "application/json", "Idempotency-Key": key})
+        **headers, "Content-Type": "application/json", **({"Idempotency-Key": sent_key} if sent_key else {})})
 
 
 def business(api) -> dict[str, list[str]]:
@@ -204,6 +208,43 @@ def test_a_tampered_body_path_or_query_breaks_the_signature(api, hospital, patie
     for response in tampered:
         refused_with(api, response, "SIGNATURE_INVALID")
     assert business(api) == before and nonces(api) == []
+
+
+def test_the_signature_covers_the_idempotency_key(api, hospital, patient):
+    """A key changed, added or removed after signing breaks the signature: someone between the hospital and the
+    service cannot turn one signed settlement into a second payment by giving it a new key. Nothing changes."""
+    body = settlement_body(patient)
+    settled = api.world.settle(patient, 1_000)
+    before = business(api)
+    tampered = [
+        send_signed(api, "POST", "/v1/settlements", body, code=hospital.code, secret=hospital.secret,
+                    key="visit-1", sent_key="visit-2"),
+        send_signed(api, "POST", "/v1/settlements", body, code=hospital.code, secret=hospital.secret,
+                    key=None, sent_key="visit-3"),
+        send_signed(api, "POST", f"/v1/settlements/{settled.settlement_id}/refunds", {"amount_fen": 100},
+                    code=hospital.code, secret=hospital.secret, key="refund-1", sent_key=None),
+    ]
+    for response in tampered:
+        refused_with(api, response, "SIGNATURE_INVALID")
+    assert business(api) == before and nonces(api) == []
+    r = send_signed(api, "POST", "/v1/settlements", body, code=hospital.code, secret=hospital.secret, key="visit-1")
+    assert r.status_code == 201, r.text
+
+
+def test_a_signature_of_the_former_five_lines_is_refused(api, hospital, patient):
+    """The key is covered with no way around it: a signature made without the key line (the scheme before it was
+    covered) is refused, for a request with a key and one without."""
+    content = json.dumps(settlement_body(patient)).encode()
+    at = str(int(api.world.env.now().timestamp()))
+    for n, key in enumerate(("old-1", None)):
+        nonce = f"nonce-former-{n:08d}"
+        lines = "\n".join(["POST", "/v1/settlements", at, nonce, hashlib.sha256(content).hexdigest()])
+        signature = hmac.new(hospital.secret.encode(), lines.encode(), hashlib.sha256).hexdigest()
+        r = api.client.post("/v1/settlements", content=content, headers={
+            INSTITUTION: hospital.code, TIMESTAMP: at, NONCE: nonce, SIGNATURE: signature,
+            "Content-Type": "application/json", **({"Idempotency-Key": key} if key else {})})
+        refused_with(api, r, "SIGNATURE_INVALID")
+    assert count(api, Settlement) == 0
 
 
 @pytest.mark.parametrize("missing", [INSTITUTION, TIMESTAMP, NONCE, SIGNATURE])
