@@ -953,6 +953,19 @@ CATALOGUE: dict[str, ErrorSpec] = {
         "Too many binding attempts ({limit} within {window} hours): binding is paused. Try again after {retry_at} "
         "China Standard Time, or have it done at a service counter.",
     ),
+    "NI_PERSON_NOT_MATCHED": ErrorSpec(
+        403,
+        "就诊凭证信息与参保登记不符，未返回人员信息。请重新读取就诊凭证（社会保障卡须带卡识别码 card_sn），核对证件号码和姓名后重试。",
+        "The certificate presented does not match an insured person's records, so no person information is "
+        "given. Read the certificate again (a social security card with its card_sn), check the certificate "
+        "number and the name, and try again.",
+    ),
+    "NI_LOOKUPS_THROTTLED": ErrorSpec(
+        429,
+        "本机构人员信息查询过于频繁（{window}分钟内{limit}次），已暂停。请于北京时间 {retry_at} 后再试。",
+        "This institution looked up person information too often ({limit} times within {window} minutes): "
+        "look-ups are paused. Try again after {retry_at} China Standard Time.",
+    ),
 }
 
 

@@ -72,15 +72,19 @@ class World:
         current_fen: int = 0,
         prior_fen: int = 0,
         card_no: str | None = None,
+        card_sn: str | None = None,
         phone: str | None = None,
     ) -> Person:
+        """An insured person; a card (``card_no``) gets the identification code ``card_sn`` (NI-2), by default
+        ``SN`` and the card number."""
         region = CITY.get(city, city)
         seq = next(self._seq)
         id_number = compose_id_number(issuing_region(region, born), born, seq * 2 + (1 if sex == "M" else 0), sex)
 
         def register(s, env):
             p = people.register(s, env, id_number=id_number, name=name, scheme=scheme, region_code=region,
-                                status=status, actor=STAFF, card_no=card_no, phone=phone)
+                                status=status, actor=STAFF, card_no=card_no, phone=phone,
+                                card_sn=(card_sn or f"SN{card_no}") if card_no else None)
             if current_fen:
                 people.credit(s, env, id_number=id_number, amount_fen=current_fen, actor=STAFF,
                               idempotency_key="opening:current")

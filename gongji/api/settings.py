@@ -51,6 +51,10 @@ class ApiSettings:
     #: (BINDING_ATTEMPTS_THROTTLED): a relative's name cannot be guessed by trying many. 0: no limit.
     binding_attempts_per_person: int = 20
     binding_window_hours: int = 24
+    #: 1101 person look-ups of one institution within the window after which more are refused until the oldest
+    #: leaves it (NI_LOOKUPS_THROTTLED): the population cannot be listed by trying numbers. 0: no limit.
+    ni_lookups_per_institution: int = 600
+    ni_lookup_window_minutes: int = 10
     #: Where the notification worker sends (``gongji.notifications.senders.sender_from_url``); None: no worker.
     notify_sender: str | None = "log"
     #: Seconds between the audit sealer's passes in the server (gongji.events.audit); 0: no sealer in the server.
@@ -70,6 +74,8 @@ class ApiSettings:
             login_window_minutes=_int("GONGJI_LOGIN_WINDOW_MINUTES", 15),
             binding_attempts_per_person=_int("GONGJI_BINDING_ATTEMPTS_PER_PERSON", 20),
             binding_window_hours=_int("GONGJI_BINDING_WINDOW_HOURS", 24),
+            ni_lookups_per_institution=_int("GONGJI_NI_LOOKUPS_PER_INSTITUTION", 600),
+            ni_lookup_window_minutes=_int("GONGJI_NI_LOOKUP_WINDOW_MINUTES", 10),
             notify_sender=os.environ.get("GONGJI_NOTIFY_SENDER", "log") or None,
             audit_seal_s=_int("GONGJI_AUDIT_SEAL_S", 5),
         )

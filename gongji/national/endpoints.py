@@ -32,6 +32,7 @@ from gongji.auth import signing
 from gongji.auth.service import Role
 from gongji.errors import GongjiError
 from gongji.national import gateway, service, tables, wire
+from gongji.national.service.person import LOOKUP_INFNO, count_lookup
 
 log = logging.getLogger("gongji.national")
 
@@ -166,6 +167,11 @@ async def call_service(request: Request) -> Response:
         if header["mdtrtarea_admvs"].isdigit() and len(header["mdtrtarea_admvs"]) == 6:
             area = header["mdtrtarea_admvs"]
         service.check_envelope(header, principal.id)
+        if infno == LOOKUP_INFNO:  # every 1101 counts, answered or refused (gongji/national/service/person.py)
+            settings = state.settings
+            await run_in_threadpool(db.run, lambda session: count_lookup(
+                session, env, institution_code=principal.id, limit=settings.ni_lookups_per_institution,
+                window_minutes=settings.ni_lookup_window_minutes))
         answer = await run_in_threadpool(
             db.run, lambda session: service.run(session, env, header=header, data=message.get("input"),
                                                 received=received))

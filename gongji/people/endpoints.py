@@ -117,6 +117,8 @@ class NewPerson(Input):
     region_code: Annotated[str, Field(min_length=6, max_length=6, pattern=r"^\d{6}$")]
     phone: Annotated[str | None, Field(max_length=20)] = None
     card_no: Annotated[str | None, Field(max_length=20)] = None
+    card_sn: Annotated[str | None, Field(max_length=32)] = Field(
+        None, description="社会保障卡的卡识别码，1101 读卡时核对（NI-2）· the card's identification code, checked by 1101")
     enrolled_on: date | None = None
     retired: bool = False
     contribution_base_fen: Fen | None = None

@@ -49,6 +49,8 @@ class Enrollment(Base):
     last_paid_month: Mapped[str | None] = mapped_column(String(7))
     enrolled_on: Mapped[date] = mapped_column(Date)
     card_no: Mapped[str | None] = mapped_column(String(20), unique=True)
+    #: The card's identification code (卡识别码) as issued with it: a 1101 card read must present it (NI-2).
+    card_sn: Mapped[str | None] = mapped_column(String(32), nullable=True)
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
     contribution_base_fen: Mapped[int | None] = mapped_column(BigInteger)
 

@@ -94,6 +94,7 @@ def register(
     actor: Actor,
     phone: str | None = None,
     card_no: str | None = None,
+    card_sn: str | None = None,
     status: str = Status.NORMAL,
     enrolled_on: date | None = None,
     retired: bool = False,
@@ -107,6 +108,10 @@ def register(
     region_code = check_region_code(region_code)
     phone = check_phone(phone)
     card_no = check_card_no(card_no)
+    card_sn = check_text(card_sn, field="card_sn", max_length=32)
+    if card_sn is not None and card_no is None:
+        raise GongjiError("INVALID_FIELD", field="card_sn", reason_zh="卡识别码须与社会保障卡号一起登记",
+                          reason_en="a card identification code is registered with its card number")
     if contribution_base_fen is not None:
         require_fen(contribution_base_fen, field="contribution_base_fen", allow_zero=True)
     enrolled_on = check_optional_date(enrolled_on, field="enrolled_on")
@@ -128,8 +133,8 @@ def register(
         Enrollment(
             person_id=person.id, scheme=scheme_.value, region_code=region_code, status=status_.value,
             status_since=enrolled_on or env.today(), enrolled_on=enrolled_on or env.today(), card_no=card_no,
-            retired=retired, contribution_base_fen=contribution_base_fen, recorded_status=status_.value,
-            status_cause="registered",
+            card_sn=card_sn.upper() if card_sn else None, retired=retired,
+            contribution_base_fen=contribution_base_fen, recorded_status=status_.value, status_cause="registered",
         )
     )
     if scheme_ is Scheme.EMPLOYEE:

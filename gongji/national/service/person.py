@@ -1,17 +1,59 @@
-"""1101: person information (NI-2)."""
+"""1101: person information (NI-2), which must not let an institution list the population.
+
+Whoever holds an institution's secret could otherwise read anyone's ID number, name, birth date, insured region
+and balance by trying card numbers (they are sequential) or ID numbers. So:
+
+* what is presented must be what a real read of the certificate gives: a social security card (03) with the card
+  identification code (``card_sn``) on record for that card; an ID card (02) by its number, as real HIS clients
+  send it with nothing else (kept working, and bounded by the next two points); an e-voucher (01) with the
+  person's certificate number;
+* a certificate that does not match (an unknown card, number or ID, a ``card_sn``, ``certno`` or ``psn_name`` that
+  is not the holder's) gets one answer, ``NI_PERSON_NOT_MATCHED``, that does not say which part was wrong; it is
+  recorded as a refused access (``access.refused``, gongji/api/refusals.py);
+* look-ups are counted per institution, granted or refused (:func:`count_lookup`, called by the endpoint before
+  the message's own transaction): past ``ni_lookups_per_institution`` within ``ni_lookup_window_minutes`` the next
+  are refused with ``NI_LOOKUPS_THROTTLED`` until the oldest leaves the window;
+* every answered look-up is in the audit trail: a ``person.read`` event of the institution about the person, with
+  the transaction and the kind of certificate (who read whom, when).
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gongji.actors import Actor
+from gongji.auth import throttle
+from gongji.env import Env
 from gongji.errors import GongjiError
+from gongji.events.service import record as record_event
 from gongji.national import codes, tables, wire
 from gongji.national.service.message import Message, age, own_balance, psn_no_of
 from gongji.people import service as people
 from gongji.people.models import Enrollment, Person
+
+#: The transaction whose every message is counted by :func:`count_lookup`.
+LOOKUP_INFNO = "1101"
+
+
+def count_lookup(session: Session, env: Env, *, institution_code: str, limit: int, window_minutes: int) -> None:
+    """Count one look-up of the institution; NI_LOOKUPS_THROTTLED past ``limit`` within the window (0: no limit).
+
+    Run in a transaction of its own before the message's, so that a refused look-up counts too.
+    """
+    window = timedelta(minutes=window_minutes)
+    until = throttle.count_attempt(session, env, account=throttle.account_key("lookup", institution_code),
+                                   limit=limit, window=window)
+    if until is not None:
+        _, shown = throttle.retry_at(env.now(), until)
+        raise GongjiError("NI_LOOKUPS_THROTTLED", limit=limit, window=window_minutes, retry_at=shown)
+
+
+def _not_matched() -> GongjiError:
+    return GongjiError("NI_PERSON_NOT_MATCHED")
 
 
 def person_info(msg: Message, data: dict[str, Any]) -> dict[str, Any]:
@@ -22,22 +64,23 @@ def person_info(msg: Message, data: dict[str, Any]) -> dict[str, Any]:
         raise GongjiError("NI_FIELD_INVALID", field="psn_cert_type", name_zh="人员证件类型", value=node["psn_cert_type"],
                           reason_zh="本服务的参保人员以居民身份证（01）登记", reason_en="people here are registered by resident ID card (01)")
     if cert_type == "02":
-        person = people.find(session, cert_no)
+        person = _by_id_number(session, cert_no)
     elif cert_type == "03":
         if node["card_sn"] is None:
             raise GongjiError("NI_FIELD_REQUIRED", field="card_sn", name_zh="卡识别码")
-        person = _by_card(session, cert_no)
+        person = _by_card(session, cert_no, node["card_sn"])
     else:  # 01: an e-voucher's token is resolved by the platform that issued it; the HIS sends the ID too
         if node["certno"] is None:
             raise GongjiError("NI_FIELD_REQUIRED", field="certno", name_zh="证件号码")
-        person = people.find(session, node["certno"])
+        person = _by_id_number(session, node["certno"])
     if node["certno"] is not None and node["certno"].upper() != person.id_number:
-        raise GongjiError("NI_FIELD_INVALID", field="certno", name_zh="证件号码", value=node["certno"],
-                          reason_zh="与就诊凭证对应的人员不符", reason_en="it is not the person the certificate belongs to")
-    if node["psn_name"] is not None and node["psn_name"] != person.name:
-        raise GongjiError("NI_FIELD_INVALID", field="psn_name", name_zh="人员姓名", value=node["psn_name"],
-                          reason_zh="与就诊凭证对应的人员姓名不符", reason_en="it is not the name of the certificate's holder")
+        raise _not_matched()
+    if node["psn_name"] is not None and "".join(node["psn_name"].split()) != "".join(person.name.split()):
+        raise _not_matched()
     msg.person_id = person.id
+    record_event(session, msg.env, kind="person.read", actor=Actor.institution(msg.institution.code),
+                 subject_type="person", subject_id=person.id, concerns=[person.id],
+                 data={"infno": msg.infno, "msgid": msg.msgid, "mdtrt_cert_type": cert_type})
     enrollment = people.enrollment_of(person)
     insured = {
         "balc": wire.yuan(own_balance(session, person.id)),
@@ -65,10 +108,20 @@ def person_info(msg: Message, data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _by_card(session: Session, card_no: str) -> Person:
-    person_id = session.execute(select(Enrollment.person_id).where(Enrollment.card_no == card_no.upper())
-                                ).scalar_one_or_none()
-    if person_id is None:
-        raise GongjiError("NI_FIELD_INVALID", field="mdtrt_cert_no", name_zh="就诊凭证编号", value=card_no,
-                          reason_zh="没有持此社会保障卡的参保人员", reason_en="no insured person holds this social security card")
-    return session.get(Person, person_id)
+def _by_id_number(session: Session, id_number: str) -> Person:
+    """The person of a well-formed ID number (INVALID_ID_NUMBER otherwise); one nobody has is not told apart."""
+    try:
+        return people.find(session, id_number)
+    except GongjiError as error:
+        if error.code != "PERSON_NOT_FOUND":
+            raise
+        raise _not_matched() from None
+
+
+def _by_card(session: Session, card_no: str, card_sn: str) -> Person:
+    """The holder of social security card ``card_no`` whose card identification code on record is ``card_sn``."""
+    row = session.execute(select(Enrollment.person_id, Enrollment.card_sn).where(
+        Enrollment.card_no == card_no.upper())).one_or_none()
+    if row is None or row.card_sn is None or row.card_sn.upper() != card_sn.upper():
+        raise _not_matched()
+    return session.get(Person, row.person_id)
