@@ -174,7 +174,7 @@ async def call_service(request: Request) -> Response:
                 window_minutes=settings.ni_lookup_window_minutes))
         answer = await run_in_threadpool(
             db.run, lambda session: service.run(session, env, header=header, data=message.get("input"),
-                                                received=received))
+                                                received=received, server_key=state.settings.server_key))
     except GongjiError as error:
         status = _AUTH.get(error.code, 200)
         if refusals.recorded(error) or error.code == "NI_GATEWAY_SIGNATURE_INVALID":  # a bad signature, …

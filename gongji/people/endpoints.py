@@ -6,7 +6,7 @@ institutions the patients of theirs; both see ID numbers masked. Nobody else see
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -20,6 +20,7 @@ from gongji.auth import service as auth
 from gongji.auth import throttle
 from gongji.auth.service import Role
 from gongji.errors import GongjiError
+from gongji.national import evoucher
 from gongji.people import service as people
 from gongji.people.ids import region_name
 from gongji.people.models import Person
@@ -211,6 +212,21 @@ def change_status(person_id: Id, body: StatusChange, call: Staff) -> EnrollmentV
         return EnrollmentView.model_validate(enrollment)
 
     return call.write(work)
+
+
+class EVoucherView(Output):
+    mdtrt_cert_no: str = Field(description="1101 的就诊凭证编号（凭证类型 01）· the token a HIS sends as 1101's mdtrt_cert_no (type 01)")
+    expires_at: datetime
+
+
+@router.post("/people/{person_id}/e-voucher", response_model=EVoucherView, status_code=201,
+             summary="出示医保电子凭证（本人）· show my e-voucher to a hospital or pharmacy (the person only; NI-2)")
+def show_e_voucher(person_id: Id, call: Person_) -> EVoucherView:
+    """The code the person's phone shows at the window, valid for minutes: the HIS reads it and sends it in 1101
+    as ``mdtrt_cert_type`` 01, and only then learns who he is (gongji/national/evoucher.py). Nothing is stored."""
+    person = call.read(lambda s: load_person(call, s, person_id))
+    token, expires_at = evoucher.issue(call.settings.server_key, person.id, call.env.now())
+    return EVoucherView(mdtrt_cert_no=token, expires_at=expires_at)
 
 
 class PasswordChange(Input):

@@ -35,7 +35,8 @@ def _race(api, hospital, patient, mdtrt_id, msgids):
         message = hospital.envelope("2207", data, psn=patient, msgid=msgid)
         header = wire.read(message, tables.ENVELOPE, node_name="message", node_zh="报文")
         try:
-            return api.world.db.run(lambda s: service.run(s, env, header=header, data=data, received=env.now()))
+            return api.world.db.run(lambda s: service.run(s, env, header=header, data=data, received=env.now(),
+                                                                server_key=b""))
         except GongjiError as error:
             return error
 

@@ -51,7 +51,7 @@ def test_a_mismatch_does_not_say_which_part_was_wrong(api, hospital):
             person_query(cert_no=nobody),  # an ID number nobody has
             person_query(p, certno=other.id_number),  # someone else's certificate number
             person_query(p, psn_name="张四"),  # not the holder's name
-            person_query(cert_type="01", cert_no="EV01", certno=nobody),  # a voucher of nobody
+            person_query(cert_type="01", cert_no="EV01-1-0123456789ABCDEF0123"),  # a made-up voucher
         )
     }
     assert len(messages) == 1, messages

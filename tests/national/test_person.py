@@ -85,15 +85,45 @@ def test_ni_2_by_social_security_card_needs_card_sn(api, hospital):
                      "NI_PERSON_NOT_MATCHED")
 
 
-def test_ni_2_by_e_voucher_needs_certno(api, hospital):
-    """NI-2: 01 e-voucher: the token is the platform's; the HIS sends the certificate number with it."""
+def show_voucher(api, p) -> str:
+    """What the person's phone shows: the token from POST /v1/people/{id}/e-voucher, logged in as himself."""
+    r = api.client.post(f"/v1/people/{p.id}/e-voucher", headers=api.person(p))
+    assert r.status_code == 201, r.text
+    return r.json()["mdtrt_cert_no"]
+
+
+def test_ni_2_by_e_voucher_token(api, hospital):
+    """NI-2: 01 e-voucher: the token the person's own phone showed names him; certno is not needed."""
     p = api.world.person("吴九", current_fen=100)
-    got = hospital.ok("1101", person_query(cert_type="01", cert_no="EV0123456789ABCDEF", certno=p.id_number,
-                                           psn_cert_type="01"))
-    assert got["baseinfo"]["psn_no"] == str(p.id)
-    err = hospital.refused("1101", person_query(cert_type="01", cert_no="EV0123456789ABCDEF"),
-                           "NI_FIELD_REQUIRED")
-    assert "certno" in err and "证件号码" in err
+    token = show_voucher(api, p)
+    assert len(token) <= 50  # 1101's mdtrt_cert_no
+    got = hospital.ok("1101", person_query(cert_type="01", cert_no=token, psn_cert_type="01"))
+    assert got["baseinfo"]["psn_no"] == str(p.id) and got["insuinfo"][0]["balc"] == yuan(100)
+    assert hospital.ok("1101", person_query(cert_type="01", cert_no=token, certno=p.id_number))
+
+
+def test_ni_2_an_e_voucher_cannot_be_made_up_altered_or_reused_late(api, hospital):
+    """NI-2: an ID number alone, a made-up token, another person's number in a genuine token, an expired token:
+    all get the one NI_PERSON_NOT_MATCHED, so vouchers cannot be used to list the population."""
+    p = api.world.person("吴九")
+    other = api.world.person("周十")
+    token = show_voucher(api, p)
+    forged = token.replace(f"EV{p.id}-", f"EV{other.id}-")
+    for cert_no in (p.id_number, "EV0123456789ABCDEF", forged, token[:-1] + ("0" if token[-1] != "0" else "1")):
+        hospital.refused("1101", person_query(cert_type="01", cert_no=cert_no, certno=p.id_number),
+                         "NI_PERSON_NOT_MATCHED")
+    hospital.refused("1101", person_query(cert_type="01", cert_no=token, certno=other.id_number),
+                     "NI_PERSON_NOT_MATCHED")
+    api.advance(minutes=11)
+    hospital.refused("1101", person_query(cert_type="01", cert_no=token), "NI_PERSON_NOT_MATCHED")
+
+
+def test_only_the_person_shows_his_e_voucher(api):
+    """NI-2: nobody else gets a token that names him (the access table in docs/api.md checks every caller)."""
+    p = api.world.person("吴九")
+    other = api.world.person("周十")
+    r = api.client.post(f"/v1/people/{p.id}/e-voucher", headers=api.person(other))
+    assert r.status_code == 403 and p.name not in r.text and p.id_number not in r.text
 
 
 def test_ni_2_unknown_certificate_type_is_refused(api, hospital):

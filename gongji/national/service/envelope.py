@@ -62,8 +62,12 @@ def check_envelope(header: dict[str, Any], caller: str) -> Transaction:
     return transaction
 
 
-def run(session: Session, env: Env, *, header: dict[str, Any], data: Any, received: datetime) -> Answer:
-    """One message, in the caller's transaction: replay, or check and do it and keep the answer."""
+def run(session: Session, env: Env, *, header: dict[str, Any], data: Any, received: datetime,
+        server_key: bytes) -> Answer:
+    """One message, in the caller's transaction: replay, or check and do it and keep the answer.
+
+    ``server_key`` checks what the message carries that Gongji issued itself (1101's e-voucher tokens).
+    """
     transaction = TRANSACTIONS[header["infno"]]
     institution = institutions.find(session, header["fixmedins_code"])
     if header["mdtrtarea_admvs"][:4] != institution.region_code[:4]:
@@ -92,7 +96,8 @@ def run(session: Session, env: Env, *, header: dict[str, Any], data: Any, receiv
                 raise GongjiError("NI_MSGID_REUSED", msgid=header["msgid"], infno=earlier.infno)
             return Answer(output=earlier.answer, inf_refmsgid=earlier.inf_refmsgid, refmsg_time=earlier.refmsg_time,
                           respond_time=earlier.respond_time, replayed=True)
-    msg = Message(session=session, env=env, institution=institution, header=header, now=env.now())
+    msg = Message(session=session, env=env, institution=institution, header=header, now=env.now(),
+                  server_key=server_key)
     if header.get("sign_no") and transaction.infno not in ("9001", "9002"):
         signed_in(msg, header["sign_no"])
     output = wire.dumps(transaction.handler(msg, data))

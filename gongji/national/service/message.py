@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -33,6 +33,8 @@ class Message:
     institution: Institution
     header: dict[str, Any]
     now: datetime
+    #: The server key, for what a message carries that Gongji itself issued (1101's e-voucher tokens).
+    server_key: bytes = field(default=b"", repr=False)
     person_id: int | None = None
     visit_id: int | None = None
     settlement_id: int | None = None

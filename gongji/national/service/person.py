@@ -6,7 +6,7 @@ and balance by trying card numbers (they are sequential) or ID numbers. So:
 * what is presented must be what a real read of the certificate gives: a social security card (03) with the card
   identification code (``card_sn``) on record for that card; an ID card (02) by its number, as real HIS clients
   send it with nothing else (kept working, and bounded by the next two points); an e-voucher (01) with the
-  person's certificate number;
+  token the person's own phone shows (:mod:`gongji.national.evoucher`), valid for minutes;
 * a certificate that does not match (an unknown card, number or ID, a ``card_sn``, ``certno`` or ``psn_name`` that
   is not the holder's) gets one answer, ``NI_PERSON_NOT_MATCHED``, that does not say which part was wrong; it is
   recorded as a refused access (``access.refused``, gongji/api/refusals.py);
@@ -30,7 +30,7 @@ from gongji.auth import throttle
 from gongji.env import Env
 from gongji.errors import GongjiError
 from gongji.events.service import record as record_event
-from gongji.national import codes, tables, wire
+from gongji.national import codes, evoucher, tables, wire
 from gongji.national.service.message import Message, age, own_balance, psn_no_of
 from gongji.people import service as people
 from gongji.people.models import Enrollment, Person
@@ -69,10 +69,8 @@ def person_info(msg: Message, data: dict[str, Any]) -> dict[str, Any]:
         if node["card_sn"] is None:
             raise GongjiError("NI_FIELD_REQUIRED", field="card_sn", name_zh="卡识别码")
         person = _by_card(session, cert_no, node["card_sn"])
-    else:  # 01: an e-voucher's token is resolved by the platform that issued it; the HIS sends the ID too
-        if node["certno"] is None:
-            raise GongjiError("NI_FIELD_REQUIRED", field="certno", name_zh="证件号码")
-        person = _by_id_number(session, node["certno"])
+    else:  # 01: the e-voucher's token, as the person's phone showed it (gongji/national/evoucher.py)
+        person = _by_voucher(msg, cert_no)
     if node["certno"] is not None and node["certno"].upper() != person.id_number:
         raise _not_matched()
     if node["psn_name"] is not None and "".join(node["psn_name"].split()) != "".join(person.name.split()):
@@ -116,6 +114,15 @@ def _by_id_number(session: Session, id_number: str) -> Person:
         if error.code != "PERSON_NOT_FOUND":
             raise
         raise _not_matched() from None
+
+
+def _by_voucher(msg: Message, token: str) -> Person:
+    """The person an unexpired e-voucher token was issued to; a made-up, altered or stale one is not told apart."""
+    person_id = evoucher.holder(msg.server_key, token, msg.now)
+    person = None if person_id is None else msg.session.get(Person, person_id)
+    if person is None:
+        raise _not_matched()
+    return person
 
 
 def _by_card(session: Session, card_no: str, card_sn: str) -> Person:
