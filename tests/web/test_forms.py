@@ -24,10 +24,14 @@ async def _raise(error: Exception):
     raise error
 
 
-def _attempt(error: Exception, fields=(), wording=forms.STAFF) -> forms.Outcome:
+def _run(coroutine):
     # A thread of its own: a browser test earlier on the same worker may leave an event loop running here.
     with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, forms.attempt(_Page(), _raise(error), fields=fields, wording=wording)).result()
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def _attempt(error: Exception, fields=(), wording=forms.STAFF) -> forms.Outcome:
+    return _run(forms.attempt(_Page(), _raise(error), fields=fields, wording=wording))
 
 
 def test_a_refusal_naming_a_field_of_the_form_is_shown_next_to_it():
@@ -58,7 +62,7 @@ def test_a_dry_run_carries_what_the_confirmation_shows_and_a_value_comes_back():
     async def ten():
         return 10
 
-    assert asyncio.run(forms.attempt(_Page(), ten())).value == 10
+    assert _run(forms.attempt(_Page(), ten())).value == 10
 
 
 def test_checks_note_every_missing_or_malformed_field_at_once():
