@@ -1,4 +1,4 @@
-"""Errors speak to people: every code has a status and a message in Chinese and English (gongji/errors.py).
+"""Errors speak to people: every code has a status and a message in Chinese and English (gongji/errors/).
 
 The call sites are read from the source (every ``GongjiError("CODE", ...)`` in gongji/), so a template
 that asks for a value its callers do not pass fails here, not in front of a user.
