@@ -102,8 +102,9 @@ def make_family(db: Database, env: Env, *, region_code: str, institution: str, r
 
 
 def _balance(db: Database, person_id: int) -> int:
-    return db.read(lambda s: s.execute(select(func.coalesce(func.sum(Account.balance_fen), 0))
-                                       .where(Account.person_id == person_id)).scalar_one())
+    # int(): PostgreSQL's SUM of a bigint is a numeric, which reaches Python as a Decimal
+    return int(db.read(lambda s: s.execute(select(func.coalesce(func.sum(Account.balance_fen), 0))
+                                           .where(Account.person_id == person_id)).scalar_one()))
 
 
 def run_phase(url: str, family: HotFamily, *, seconds: float, seed: int, minimum: int = 1) -> HotResult:
