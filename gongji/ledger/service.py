@@ -10,7 +10,7 @@ Accounts are locked in ascending id order (:func:`lock`) so that two transaction
 same accounts queue instead of deadlocking.
 
 How entries, postings and balances are written is :mod:`gongji.ledger.writes`, which :func:`post`, the settlement's
-one statement on PostgreSQL (:data:`gongji.settlement.service._WRITE_POSTGRESQL`, from legs checked by
+one statement on PostgreSQL (:data:`gongji.settlement.writing._WRITE_POSTGRESQL`, from legs checked by
 :func:`merge_legs`) and the set-based batch jobs all use; the same constraints and triggers hold them, and a test
 compares the settlement statement's rows with those :func:`post` writes.
 """

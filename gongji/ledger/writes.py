@@ -1,7 +1,7 @@
 """The ledger's writes: the one module that says how an entry, its postings and the kept balances are written.
 
 Every writer of money uses these: :func:`gongji.ledger.service.post` (an entry at a time, any database), the
-settlement's one statement on PostgreSQL (:mod:`gongji.settlement.service`), and the set-based batch jobs
+settlement's one statement on PostgreSQL (:mod:`gongji.settlement.writing`), and the set-based batch jobs
 (:mod:`gongji.batch.crediting`, :mod:`gongji.batch.year_end`), which write thousands of postings per statement.
 What they share is written once here:
 

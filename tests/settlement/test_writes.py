@@ -15,7 +15,7 @@ from gongji.idempotency import IdempotencyRecord
 from gongji.ledger import service as ledger
 from gongji.ledger.models import Account, LedgerEntry, Posting
 from gongji.notifications.models import Notification
-from gongji.settlement import service as settlement
+from gongji.settlement import writing
 from gongji.settlement.models import Settlement, SettlementPart
 
 ADULT = date(1975, 5, 1)
@@ -82,7 +82,7 @@ def test_one_statement_writes_what_a_statement_per_table_writes(world, monkeypat
     first, first_people = family(world, 1)
     second, second_people = family(world, 2)
     one = world.settle(first, 10_000, institution="H11010100001", key="visit-a")
-    monkeypatch.setattr(settlement, "WRITE_IN_ONE_STATEMENT", False)
+    monkeypatch.setattr(writing, "WRITE_IN_ONE_STATEMENT", False)
     each = world.settle(second, 10_000, institution="H11010100001", key="visit-b")
     assert [(line.amount_fen, line.fund) for line in one.lines] == [(line.amount_fen, line.fund) for line in each.lines]
     assert (one.own_fen, one.mutual_aid_fen, one.cash_fen) == (700, 9_300, 0)
