@@ -37,7 +37,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--
 
 PORTAL = [("portal-home", "/portal"), ("portal-bind", "/portal/bind"), ("portal-records", "/portal/records"),
           ("portal-payments", "/portal/payments?month=2025-03"), ("portal-notifications", "/portal/notifications")]
-COUNTER = [("counter-find", "/counter?id_number=" + WANG), ("counter-settlement", "/counter/settlements/1"),
+COUNTER = [("counter-find", "/counter"), ("counter-settlement", "/counter/settlements/1"),
            ("counter-report", "/counter/report?day=2025-03-03")]
 
 
@@ -87,7 +87,9 @@ def main() -> None:
                 for name, path in COUNTER:
                     page.goto(path)
                     page.screenshot(path=OUT / f"{name}-{size}.png", full_page=True)
-                page.goto("/counter?id_number=" + WANG)
+                page.goto("/counter")
+                page.fill("#f-id_number", WANG)
+                page.locator("form[aria-labelledby=way-id] button").click()
                 page.locator("main table a").first.click()
                 page.wait_for_url("**/counter/people/*")
                 page.screenshot(path=OUT / f"counter-person-{size}.png", full_page=True)

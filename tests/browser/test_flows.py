@@ -70,7 +70,9 @@ def test_counter_binds_with_the_checklist_and_refunds(live, desktop):
     desktop.locator("main button[type=submit]").click()
     desktop.wait_for_url("**/counter")
 
-    desktop.goto(f"/counter?id_number={payer.id_number}")
+    desktop.goto("/counter")
+    desktop.fill("#f-id_number", payer.id_number)
+    desktop.locator("form[aria-labelledby=way-id] button").click()
     desktop.get_by_role("link", name=payer.name).first.click()
     desktop.wait_for_url(f"**/counter/people/{payer.id}")
     desktop.goto(f"/counter/people/{payer.id}/bind")

@@ -26,15 +26,33 @@ SEARCH_FIELDS = {"id_number", "card_no", "name", "birth_date"}
 
 
 @router.get("", response_class=HTMLResponse)
-async def find(p: P, id_number: str | None = None, card_no: str | None = None, name: str | None = None,
-               birth_date: str | None = None) -> HTMLResponse:
-    """查找参保人: by ID number, by card number, or by name and birth date (the ways of POST /v1/people/search).
+async def find_page(p: P, id_number: str | None = None, card_no: str | None = None, name: str | None = None,
+                    birth_date: str | None = None) -> HTMLResponse:
+    """The search forms. They are sent by POST: an ID number or a card number never travels in an address, where
+    browsers, proxies and logs keep it. One given in the address is not searched for (400)."""
+    if (id_number or "").strip() or (card_no or "").strip():
+        return render(p, "counter/find.html", status_code=400, nav="find", results=None, errors={"": p.t(
+            "身份证号码和社会保障卡号不能放在网址中查找，请在下面的表格中填写后查找。",
+            "ID numbers and card numbers are not searched from the address; enter them in a form below.")})
+    if name is not None or birth_date is not None:
+        return await _search(p, {"name": name, "birth_date": birth_date})
+    return render(p, "counter/find.html", nav="find", results=None)
+
+
+@router.post("", response_class=HTMLResponse)
+async def find(p: P) -> HTMLResponse:
+    """查找参保人: by ID number, by card number, or by name and birth date (the ways of POST /v1/people/search),
+    the search sent in the body.
 
     An ID number or a card number of someone insured elsewhere is refused (OUTSIDE_YOUR_REGION); a search by
     name lists only the people of the staff member's region.
     """
+    form = await p.form()
+    return await _search(p, {k: form.get(k) for k in SEARCH_FIELDS})
+
+
+async def _search(p: Page, given: dict[str, str | None]) -> HTMLResponse:
     staff = p.staff()
-    given = {"id_number": id_number, "card_no": card_no, "name": name, "birth_date": birth_date}
     values = {k: v.strip() for k, v in given.items() if v is not None and v.strip()}
     if not values:
         return render(p, "counter/find.html", nav="find", results=None)
