@@ -70,6 +70,17 @@ TAGS = [
 ]
 
 
+def federation_apply(session, env: Env, envelope) -> str:
+    """What a province does with a message for it: a balance carried on a move (``account.*``, LC-7) or a wallet
+    transfer and its answers (HN-9)."""
+    from gongji.life import carry
+    from gongji.wallet import across
+
+    if envelope.kind in carry.KINDS:
+        return carry.apply(session, env, envelope)
+    return across.apply(session, env, envelope)
+
+
 def create_app(db: Database | None = None, env: Env | None = None, settings: ApiSettings | None = None, *,
                run_worker: bool = False) -> FastAPI:
     db = db or Database()
@@ -105,9 +116,7 @@ def create_app(db: Database | None = None, env: Env | None = None, settings: Api
         responses=problems.COMMON_RESPONSES,
     )
     app.state.db, app.state.env, app.state.settings = db, env, settings
-    from gongji.wallet import across
-
-    app.state.federation_apply = across.apply  # what a province does with a message for it (HN-9)
+    app.state.federation_apply = federation_apply  # what a province does with a message for it (HN-9, LC-7)
     problems.install(app)
     for name in ROUTERS:
         app.include_router(import_module(name).router)

@@ -19,7 +19,7 @@ from gongji.idempotency import IdempotencyRecord
 from gongji.imports.models import ImportRejection, ImportRun
 from gongji.institutions.models import Institution
 from gongji.ledger.models import Account, LedgerEntry, Posting
-from gongji.life.models import LifeEvent
+from gongji.life.models import AccountTransfer, LifeEvent
 from gongji.national.models import NiFeeDetail, NiFundYear, NiMessage, NiSettlement, NiSignIn, NiVisit
 from gongji.notifications.models import Notification
 from gongji.people.models import Enrollment, Person
@@ -33,5 +33,5 @@ __all__ = [
     "Event", "Family", "InboxMessage", "OutboxMessage", "FamilyMember", "IdempotencyRecord", "Institution", "InstitutionKey", "LedgerEntry", "LoginAttempt",
     "NiFeeDetail", "NiFundYear", "NiMessage", "NiSettlement", "NiSignIn", "NiVisit", "Notification", "Person", "PersonCredential", "Posting", "Refund", "RefundPart", "SeenNonce",
     "Settlement", "SettlementPart", "StaffMember", "StoredResponse", "Transfer",
-    "Wallet", "WalletTransfer", "ImportRun", "ImportRejection", "LifeEvent",
+    "Wallet", "WalletTransfer", "ImportRun", "ImportRejection", "LifeEvent", "AccountTransfer",
 ]

@@ -12,9 +12,10 @@
   outcome and changes nothing.
 
 A province applies what is for it with the function its caller passes (:mod:`gongji.api.app` passes
-:func:`gongji.wallet.across.apply`; the federation imports no wallet code, so the wallet may use it). The hub
-applies nothing: it stores the message and, in the same transaction, puts it in its own outbox for the destination
-province; a transfer for a province it does not serve goes back to its source as refused (``PROVINCE_NOT_CONNECTED``).
+:func:`gongji.api.app.federation_apply`: the wallet's and the move's; the federation imports neither, so they may use
+it). The hub applies nothing: it stores the message and, in the same transaction, puts it in its own outbox for the
+destination province; a transfer of money (:data:`REFUSALS`) for a province it does not serve goes back to its source
+as refused (``PROVINCE_NOT_CONNECTED``).
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ log = logging.getLogger(__name__)
 #: Messages claimed and sent per pass; how long a claim keeps other senders off a message.
 BATCH = 100
 CLAIM_S = 30.0
+#: The messages that carry money, and the answer the hub sends back for one to a province it does not serve: a
+#: wallet transfer (HN-9) and a personal-account balance carried on a move (转移接续, LC-7).
+REFUSALS = {"wallet.transfer": "wallet.refused", "account.transfer": "account.refused"}
 #: Wakes the deliverer of this process when a transaction with new messages commits.
 _wake = threading.Event()
 
@@ -115,9 +119,9 @@ def _relay(session: Session, env: Env, config: FederationConfig, envelope: wire.
         enqueue(session, env, kind=envelope.kind, destination=envelope.destination, body=envelope.body,
                 source=envelope.source, message_id=envelope.message_id)
         return f"forwarded to {envelope.destination}"
-    if envelope.kind == "wallet.transfer" and envelope.source in config.provinces:
+    if envelope.kind in REFUSALS and envelope.source in config.provinces:
         error = GongjiError("PROVINCE_NOT_CONNECTED", province=envelope.destination[:8])
-        enqueue(session, env, kind="wallet.refused", destination=envelope.source, source=HUB_NAME,
+        enqueue(session, env, kind=REFUSALS[envelope.kind], destination=envelope.source, source=HUB_NAME,
                 body={"transfer_no": envelope.body["transfer_no"], "refused_at": env.now().isoformat(),
                       "code": error.code, "message_zh": error.message_zh,
                       "message_en": error.message_en})

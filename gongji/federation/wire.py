@@ -42,6 +42,12 @@ KINDS: dict[str, tuple[str, ...]] = {
     "wallet.accepted": ("transfer_no", "accepted_at"),
     "wallet.returned": ("transfer_no", "returned_at"),
     "wallet.refused": ("transfer_no", "refused_at", "code", "message_zh", "message_en"),
+    # 转移接续 (LC-7): the province a person left → the one he moved to, his personal-account balance in transit
+    "account.transfer": ("transfer_no", "id_number", "name", "from_region_code", "to_region_code",
+                         "current_year_fen", "prior_years_fen", "moved_on", "sent_at"),
+    # and back: what became of it
+    "account.arrived": ("transfer_no", "arrived_at"),
+    "account.refused": ("transfer_no", "refused_at", "code", "message_zh", "message_en"),
 }
 
 

@@ -1,11 +1,12 @@
-"""Recording life events and what follows from them (N-6, D-5, LC-1, LC-5).
+"""Recording life events and what follows from them (N-6, D-5, LC-1, LC-5, LC-7).
 
 :func:`record` takes a death, a move or a change of scheme (from staff, a file, the system), once per person, kind
 and day, and in the same transaction:
 
 * changes the enrollment: a death ends it (``terminated`` from the day of death, LC-1); a move within this
   instance keeps the person, his account and his enrollment's status and changes his pooling area; a move to a
-  province this instance does not serve ends the enrollment here; a change of scheme changes it (an employee gets
+  province this instance does not serve ends the enrollment here and carries his personal-account balance to that
+  province's instance (转移接续, LC-7, :mod:`gongji.life.carry`); a change of scheme changes it (an employee gets
   his personal account's funds, N-1);
 * ends by itself, with its reason, every open binding of the person that the event ends
   (:func:`gongji.life.rules.binding_after`); both sides are notified (``binding.ended``). Bindings that scope still
@@ -32,6 +33,7 @@ from gongji.events.service import record as record_event
 from gongji.inputs import check_date, check_text
 from gongji.ledger import service as ledger
 from gongji.ledger.models import Account
+from gongji.life import carry
 from gongji.life.models import LifeEvent
 from gongji.life.rules import LifeEventKind, binding_after
 from gongji.people import service as people
@@ -109,7 +111,7 @@ def record(session: Session, env: Env, *, id_number: str, kind: str, occurred_on
                       actor_id=actor.id, channel=actor.channel.value, import_run_id=import_run_id)
     session.add(event)
     session.flush()
-    _apply(session, env, person, enrollment, kind_, day, to_region_code, to_scheme, actor)
+    _apply(session, env, person, enrollment, kind_, day, to_region_code, to_scheme, actor, event)
     record_event(session, env, kind=f"life.{kind_.value}", actor=actor, subject_type="person", subject_id=person.id,
                  concerns=[person.id], data={"life_event_id": event.id, "occurred_on": day.isoformat(),
                                              "to_region_code": to_region_code, "to_scheme": to_scheme})
@@ -119,12 +121,16 @@ def record(session: Session, env: Env, *, id_number: str, kind: str, occurred_on
 
 
 def _apply(session: Session, env: Env, person: Person, enrollment: Enrollment, kind: LifeEventKind, day: date,
-           to_region_code: str | None, to_scheme: str | None, actor: Actor) -> None:
+           to_region_code: str | None, to_scheme: str | None, actor: Actor, event: LifeEvent) -> None:
     if kind is LifeEventKind.DEATH or (kind is LifeEventKind.MOVE and not serves(env, to_region_code)):
         people.change_status(session, env, id_number=person.id_number, status=Status.TERMINATED.value, actor=actor,
                              on=day)
         if kind is LifeEventKind.MOVE:
+            left = enrollment.region_code
             enrollment.region_code = to_region_code  # where he went: this instance no longer serves him
+            if env.federation is not None and not env.federation.is_hub:
+                # 转移接续 (LC-7): his balance goes to the new province's instance, through the outbox
+                carry.send_out(session, env, person=person, event=event, from_region_code=left, actor=actor)
     elif kind is LifeEventKind.MOVE:
         enrollment.region_code = to_region_code
         session.execute(update(Account).where(Account.person_id == person.id).values(region_code=to_region_code)
