@@ -15,6 +15,9 @@ Each province is its own instance; messages go through the federation outbox and
 3. **the answer**, in 23 (:func:`settle`): arrived changes the state only; refused gives the money back from the
    transit account to the funds it came from, his account here, which stays his (LC-5): never lost.
 
+A refund that reaches his account here after the move (HN-5) follows him the same way when his region says so
+(:func:`after_refund`, LC-5: ``[closed_accounts] refunds_to``).
+
 Either side or the hub being down only delays a message: the outbox sends it again until it is acknowledged. At
 every moment the money of both instances plus the two transit accounts is what it was.
 """
@@ -42,6 +45,7 @@ from gongji.money import require_fen
 from gongji.people import service as people
 from gongji.people.ids import parse_id_number
 from gongji.people.models import Person
+from gongji.policy.settings import ClosedAccountRefunds
 from gongji.terms import Fund, Scheme, Status
 
 #: Who the arrival and the answers are recorded as having been made by.
@@ -76,7 +80,14 @@ def send_out(session: Session, env: Env, *, person: Person, event: LifeEvent, fr
              actor: Actor) -> AccountTransfer | None:
     """Step 1, in the move's transaction: carry his personal-account balance towards the new province; None when
     there is nothing to carry (no personal account, or nothing on it)."""
-    province = event.to_region_code[:2]
+    return _carry(session, env, person=person, from_region_code=from_region_code,
+                  to_region_code=event.to_region_code, moved_on=event.occurred_on, life_event_id=event.id,
+                  actor=actor)
+
+
+def _carry(session: Session, env: Env, *, person: Person, from_region_code: str, to_region_code: str,
+           moved_on: date, life_event_id: int | None, actor: Actor) -> AccountTransfer | None:
+    province = to_region_code[:2]
     accounts = _funds(session, person.id)
     current = accounts[Fund.CURRENT_YEAR].balance_fen if Fund.CURRENT_YEAR in accounts else 0
     prior = accounts[Fund.PRIOR_YEARS].balance_fen if Fund.PRIOR_YEARS in accounts else 0
@@ -85,9 +96,9 @@ def send_out(session: Session, env: Env, *, person: Person, event: LifeEvent, fr
     now = env.now()
     row = AccountTransfer(
         transfer_no=f"{from_region_code}-{uuid.uuid4().hex}", direction=OUT, counterpart_province=province,
-        life_event_id=event.id, person_id=person.id, id_number=person.id_number, name=person.name,
-        from_region_code=from_region_code, to_region_code=event.to_region_code, current_year_fen=current,
-        prior_years_fen=prior, amount_fen=current + prior, state=SENT, moved_on=event.occurred_on, sent_at=now)
+        life_event_id=life_event_id, person_id=person.id, id_number=person.id_number, name=person.name,
+        from_region_code=from_region_code, to_region_code=to_region_code, current_year_fen=current,
+        prior_years_fen=prior, amount_fen=current + prior, state=SENT, moved_on=moved_on, sent_at=now)
     session.add(row)
     session.flush()
     legs = [ledger.Leg(accounts[fund].id, -amount) for fund, amount in
@@ -106,6 +117,34 @@ def send_out(session: Session, env: Env, *, person: Person, event: LifeEvent, fr
                  data={"transfer_no": row.transfer_no, "amount_fen": row.amount_fen, "province": province,
                        "to_region_code": row.to_region_code})
     return row
+
+
+def after_refund(session: Session, env: Env, *, person_id: int, amount_fen: int, actor: Actor) -> str | None:
+    """A refund (HN-5) has just put ``amount_fen`` back on the account of ``person_id``: if that account is closed
+    (his enrollment here ended), send it where his region says (LC-5): on to his new insurer after a move to
+    another province (``new_account``), or keep it there for him or his estate (``estate``; always after a death).
+    The choice is an event either way. Returns ``new_account``, ``estate``, or None for an open account."""
+    person = people.get(session, person_id)
+    enrollment = person.enrollment
+    if enrollment is None or enrollment.status != Status.TERMINATED.value:
+        return None
+    moved = session.execute(select(AccountTransfer).where(
+        AccountTransfer.person_id == person_id, AccountTransfer.direction == OUT,
+        AccountTransfer.life_event_id.is_not(None)).order_by(AccountTransfer.id.desc()).limit(1)).scalar_one_or_none()
+    where = ClosedAccountRefunds.ESTATE
+    region_code = moved.from_region_code if moved is not None else enrollment.region_code
+    carried = None
+    if (moved is not None and env.federation is not None and not env.federation.is_hub
+            and env.policy(region_code).closed_accounts.refunds_to is ClosedAccountRefunds.NEW_ACCOUNT):
+        where = ClosedAccountRefunds.NEW_ACCOUNT
+        carried = _carry(session, env, person=person, from_region_code=moved.from_region_code,
+                         to_region_code=moved.to_region_code, moved_on=moved.moved_on, life_event_id=None,
+                         actor=actor)
+    record_event(session, env, kind="account.refund_to_closed", actor=actor, subject_type="person",
+                 subject_id=person.id, concerns=[person.id],
+                 data={"amount_fen": amount_fen, "to": where.value, "region_code": region_code,
+                       "transfer_no": carried.transfer_no if carried is not None else None})
+    return where.value
 
 
 def _transfer_no(value: Any) -> str:

@@ -115,6 +115,28 @@ class ContributionPolicy(BaseModel):
         return values
 
 
+class ClosedAccountRefunds(StrEnum):
+    """Where a refund goes when the account that paid is closed: his enrollment here ended (LC-5, HN-5)."""
+
+    #: Back onto the closed account, held for him or, after a death, his estate (个人账户余额可以继承), until paid out
+    #: by a recorded procedure: never to cash without a record.
+    ESTATE = "estate"
+    #: After a move to another province, on to his account with the new insurer (转移接续, LC-7); after a death,
+    #: where there is no new account, as ``estate``.
+    NEW_ACCOUNT = "new_account"
+
+
+class ClosedAccountPolicy(BaseModel):
+    """What happens to money that reaches a closed personal account (``[closed_accounts]`` in a file; LC-5, LC-7)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    refunds_to: ClosedAccountRefunds = Field(
+        ClosedAccountRefunds.ESTATE, description="LC-5, HN-5: where a refund goes when the account that paid is "
+        "closed: 'estate' (kept on it, for him or his estate) or 'new_account' (sent on to the new insurer after a "
+        "move to another province)")
+
+
 RegionPrefix = Annotated[str, Field(pattern=r"^(\*|\d{2}|\d{4}|\d{6})$")]
 
 
@@ -172,6 +194,9 @@ class RegionPolicy(BaseModel):
 
     contributions: ContributionPolicy = Field(
         default_factory=ContributionPolicy, description="LC-1..LC-4: how contributions decide status and benefits")
+
+    closed_accounts: ClosedAccountPolicy = Field(
+        default_factory=ClosedAccountPolicy, description="LC-5, LC-7: money that reaches a closed account")
 
     suspended_payer_may_pay: bool = Field(False, description="HN-2, WL-5")
     suspended_beneficiary_may_use: bool = Field(False, description="HN-2")

@@ -1,4 +1,5 @@
-"""Refunds and cancellation (HN-5): money goes back to where it came from."""
+"""Refunds and cancellation (HN-5): money goes back to where it came from; from a closed account on to where its
+region says (LC-5, :func:`gongji.life.carry.after_refund`)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from gongji.events.service import Happening, record_many
 from gongji.inputs import check_text
 from gongji.institutions import service as institutions
 from gongji.ledger import service as ledger
+from gongji.life import carry
 from gongji.money import require_fen
 from gongji.settlement import rules
 from gongji.settlement.models import Refund, RefundPart, Settlement
@@ -95,6 +97,12 @@ def refund(
                          at=now)
     concerned = {settlement.patient_id} | {parts[pid].payer_id for pid, _ in back}
     session.flush()
+    to_payers: dict[int, int] = {}
+    for part_id, part_amount in back:
+        to_payers[parts[part_id].payer_id] = to_payers.get(parts[part_id].payer_id, 0) + part_amount
+    for payer_id, payer_amount in sorted(to_payers.items()):  # LC-5: a closed account's refund goes where it says
+        carry.after_refund(session, env, person_id=payer_id, amount_fen=payer_amount,
+                           actor=actor or Actor.institution(institution.code))
     record_many(session, at=now, happenings=[Happening(
         kind="settlement.refunded", actor=actor or Actor.institution(institution.code), subject_type="settlement",
         subject_id=settlement.id, concerns=concerned,
