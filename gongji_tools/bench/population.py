@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import json
 import operator
-import queue
 import random
-import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
@@ -36,6 +34,7 @@ from gongji.db import Database
 from gongji.people.ids import issuing_region
 from gongji.people.service import name_sort_key
 from gongji.policy import RegionPolicy, load_policies
+from gongji_tools.bench.bulk import Format, Writer
 
 #: (division code, city, share of households). Each city's region file decides its rules.
 CITIES: tuple[tuple[str, str, float], ...] = (
@@ -162,105 +161,6 @@ class _Rows:
                                           self.members, self.postings))
 
 
-class _Writer:
-    """Bulk writes in one transaction: COPY on PostgreSQL, executemany on SQLite."""
-
-    def __init__(self, db: Database) -> None:
-        self.dialect = db.engine.dialect.name
-        self.raw = db.engine.raw_connection()
-        self.conn = self.raw.driver_connection
-        self.queue: queue.Queue = queue.Queue(maxsize=8)
-        self.thread: threading.Thread | None = None
-        self.failure: BaseException | None = None
-        if self.dialect == "sqlite":
-            self.conn.execute("BEGIN IMMEDIATE")
-        else:
-            try:  # a superuser may skip the per-row foreign-key checks of COPY: every id written is one the loader made
-                with self.conn.cursor() as cursor:
-                    cursor.execute("SET LOCAL session_replication_role = replica")
-            except Exception:  # not allowed: the keys are checked row by row, which is slower
-                self.conn.rollback()
-
-    def write(self, table: str, columns: Sequence[str], rows: Iterable[tuple]) -> None:
-        names = ", ".join(f'"{c}"' for c in columns)
-        if self.dialect == "postgresql":
-            with self.conn.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                copy.write("".join(map(_copy_line, rows)).encode())
-        else:
-            marks = ", ".join("?" for _ in columns)
-            self.conn.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
-
-    def write_later(self, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
-        """On PostgreSQL, COPY in a thread of its own while the next batch is made (the server works meanwhile)."""
-        if self.dialect != "postgresql":
-            self.write(table, columns, rows)
-            return
-        if self.thread is None:
-            self.thread = threading.Thread(target=self._drain, name="bench-copy", daemon=True)
-            self.thread.start()
-        self._raise_failure()
-        self.queue.put((table, columns, rows))
-
-    def _drain(self) -> None:
-        while (item := self.queue.get()) is not None:
-            if self.failure is None:
-                try:
-                    self.write(*item)
-                except BaseException as error:  # noqa: BLE001 - raised in the loading thread
-                    self.failure = error
-
-    def _raise_failure(self) -> None:
-        if self.failure is not None:
-            raise self.failure
-
-    def wait(self) -> None:
-        if self.thread is not None:
-            self.queue.put(None)
-            self.thread.join()
-            self.thread = None
-        self._raise_failure()
-
-    def commit(self) -> None:
-        self.wait()
-        self.conn.commit() if self.dialect == "postgresql" else self.conn.execute("COMMIT")
-        self.raw.close()
-
-    def rollback(self) -> None:
-        if self.thread is not None:
-            self.queue.put(None)
-            self.thread.join()
-        try:
-            self.conn.rollback() if self.dialect == "postgresql" else self.conn.execute("ROLLBACK")
-        finally:
-            self.raw.close()
-
-
-class _Format:
-    """Values written as each database takes them, rendered once: on PostgreSQL COPY's text format (``\\N``, t/f,
-    ISO instants with their zone); on SQLite what SQLAlchemy stores (None, 1/0, naive UTC instants as text)."""
-
-    def __init__(self, dialect: str, now: datetime) -> None:
-        if dialect == "postgresql":
-            self.null, self.true, self.false, self.now = "\\N", "t", "f", now.isoformat()
-        else:
-            self.null, self.true, self.false = None, 1, 0
-            self.now = now.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-
-    def bool(self, value: bool):
-        return self.true if value else self.false
-
-    @staticmethod
-    @cache
-    def day(value: date) -> str:
-        return value.isoformat()
-
-
-def _copy_line(row: tuple) -> str:
-    """One row in COPY's text format: values are rendered already; ids, amounts, codes and names carry no tabs,
-    newlines or backslashes."""
-    return "\t".join(map(str, row)) + "\n"
-
-
 @cache
 def _sort_key(name: str) -> str:
     return name_sort_key(name)
@@ -310,8 +210,8 @@ def load_population(
     weights = [c[2] for c in CITIES]
     policy = {code: policies.for_region(code) for code in regions}
 
-    writer = _Writer(db)
-    fmt = _Format(writer.dialect, now)
+    writer = Writer(db)
+    fmt = Format(writer.dialect, now)
     try:
         ids = _Ids()
         institutions = _institutions(writer, ids, regions, fmt)
@@ -395,7 +295,7 @@ def _after_load(db: Database, ids: _Ids) -> None:
             conn.commit()
 
 
-def _institutions(writer: _Writer, ids: _Ids, regions: list[str], fmt: _Format) -> dict[str, dict[str, str]]:
+def _institutions(writer: Writer, ids: _Ids, regions: list[str], fmt: Format) -> dict[str, dict[str, str]]:
     rows, codes = [], {}
     for code in regions:
         hospital, pharmacy = f"H{code}00001", f"P{code}00001"
@@ -438,7 +338,7 @@ def _household(rng: random.Random, ids: _Ids, today: date, *, limit: int) -> lis
 
 
 def _write_household(batch: _Rows, rng: random.Random, ids: _Ids, registry: _People, members: list[_Member],
-                     region: str, policy: RegionPolicy, entry_id: int, today: date, fmt: _Format,
+                     region: str, policy: RegionPolicy, entry_id: int, today: date, fmt: Format,
                      totals: dict[str, int], counts: dict[str, int], own: _Sample, aided: _Sample) -> None:
     surname = rng.choice(SURNAMES)
     now, null, day = fmt.now, fmt.null, fmt.day
@@ -509,7 +409,7 @@ def _write_household(batch: _Rows, rng: random.Random, ids: _Ids, registry: _Peo
             aided.offer(Patient(numbers[m.id], region))
 
 
-def _flush(writer: _Writer, batch: _Rows, counts: dict[str, int]) -> None:
+def _flush(writer: Writer, batch: _Rows, counts: dict[str, int]) -> None:
     for table, columns, rows in (
         ("people", PERSON_COLUMNS, batch.people),
         ("enrollments", ENROLLMENT_COLUMNS, batch.enrollments),

@@ -297,7 +297,7 @@ def build(folder: Path, *, hub_port: int = DEFAULT_HUB_PORT, ports: tuple[int, i
     people without a login (each password costs some 50 ms of scrypt), for tests that act as staff only;
     ``deliver_every_s`` and ``max_backoff_s`` go into the federation files when given.
     """
-    from gongji_tools.federation.check import money_of
+    from gongji_tools.federation.snapshot import money_of
 
     if families < 1:
         raise ExampleError("at least one family per direction")
