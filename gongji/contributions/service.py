@@ -206,11 +206,16 @@ def _apply(session: Session, env: Env, enrollment: Enrollment, paid: list[rules.
     old = enrollment.status
     enrollment.status, enrollment.status_since, enrollment.status_cause = status.value, since, "contributions"
     if old != status.value:
+        data = {"from": old, "to": status.value, "on": since.isoformat(), "cause": "contributions",
+                "last_paid_month": derived.last_paid_month}
+        if status is Status.NORMAL:  # LC-4: restored into a waiting period or a reduced share: its last day
+            share = rules.pooled_share(paid, policy, on=today, recorded=recorded)
+            if share.reason in ("waiting", "reduced"):
+                data.update(pooled_share=share.reason, pooled_share_permille=share.permille,
+                            pooled_share_last_day=share.last_day.isoformat())
         record_event(
             session, env, kind="enrollment.status_changed", actor=actor, subject_type="person",
-            subject_id=enrollment.person_id, concerns=[enrollment.person_id],
-            data={"from": old, "to": status.value, "on": since.isoformat(), "cause": "contributions",
-                  "last_paid_month": derived.last_paid_month},
+            subject_id=enrollment.person_id, concerns=[enrollment.person_id], data=data,
         )
         return True
     return False

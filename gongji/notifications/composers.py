@@ -275,6 +275,61 @@ def _dissolved(w: Words) -> MessageText:
     ))
 
 
+def _status_changed(w: Words) -> MessageText:
+    """LC-1, LC-2, LC-4: his enrollment suspended (contributions stopped), restored, or ended."""
+    data = w.facts.data
+    on, to = w.day(data.get("on")), data.get("to")
+    if to == "suspended":
+        return w.text(("医保待遇暂停", "Insurance benefits suspended"), (
+            f"自 {on} 起您的医保参保状态为暂停（断缴），统筹基金暂停支付；您本人的个人账户余额仍可使用。"
+            f"补缴后可恢复，详情请咨询医保经办机构。",
+            f"from {on} your enrollment is suspended (contributions stopped): the pooled fund pays nothing, but "
+            f"your own personal-account balance can still be used. Paying the missed months restores it; ask "
+            f"your insurance office.",
+        ))
+    if to == "terminated":
+        return w.text(("参保关系终止", "Enrollment ended"), (
+            f"您在本统筹区的医保参保关系自 {on} 起终止，共济绑定随之解除。个人账户余额不会丢失：迁往外省的随转移接续"
+            f"转入新参保地。",
+            f"your enrollment here ended on {on}, and your mutual-aid bindings with it. Your personal-account "
+            f"balance is not lost: after a move to another province it goes to your new insurer.",
+        ))
+    zh, en = f"自 {on} 起您的医保参保状态恢复正常。", f"from {on} your enrollment is normal again."
+    last_day = w.day(data.get("pooled_share_last_day"))
+    if data.get("pooled_share") == "waiting":
+        zh += f"待遇等待期至 {last_day}，其间统筹基金不支付，个人账户照常可用。"
+        en += f" A waiting period runs until {last_day}: until then the pooled fund pays nothing; your personal " \
+              f"account can be used as usual."
+    elif data.get("pooled_share") == "reduced":
+        share = int(data.get("pooled_share_permille") or 0) // 10
+        zh += f"至 {last_day}，统筹基金按正常的 {share}% 支付。"
+        en += f" Until {last_day} the pooled fund pays {share}% of its usual share."
+    return w.text(("医保待遇恢复", "Insurance benefits restored"), (zh, en))
+
+
+def _account_carried(w: Words, step: str) -> MessageText:
+    """LC-7: 转移接续, his personal-account balance on its way to his new insurer, there, or back."""
+    data = w.facts.data
+    amount = w.yuan(data["amount_fen"])
+    if step == "out":
+        return w.text(("个人账户转移接续", "Personal account transferred"), (
+            f"您的医保个人账户余额 {amount}已转出至新参保地（省份代码 {data.get('province')}），到账后将另行通知。",
+            f"your personal-account balance of {amount} is on its way to your new insurer (province "
+            f"{data.get('province')}); you will be told when it arrives.",
+        ))
+    if step == "in":
+        return w.text(("个人账户转入到账", "Personal account balance arrived"), (
+            f"您从原参保地（省份代码 {data.get('province')}）转移接续的医保个人账户余额 {amount}已转入您在本地的个人账户。",
+            f"the personal-account balance of {amount} from your former insurer (province {data.get('province')}) "
+            f"is now in your personal account here.",
+        ))
+    return w.text(("个人账户转移接续未能转入", "Personal account transfer refused"), (
+        f"您的医保个人账户余额 {amount}未能转入新参保地，已退回原账户。原因：{data.get('message_zh') or data.get('code')}",
+        f"your personal-account balance of {amount} could not be taken in by your new insurer and is back in your "
+        f"account here. Reason: {data.get('message_en') or data.get('code')}",
+    ))
+
+
 _COMPOSERS: dict[str, Callable[[Words], MessageText]] = {
     "binding.created": _binding_created,
     "binding.ended": _binding_ended,
@@ -291,6 +346,10 @@ _COMPOSERS: dict[str, Callable[[Words], MessageText]] = {
     "wallet.transfer_returned": lambda w: _wallet(w, "returned"),
     "wallet.transfer_arrived": lambda w: _wallet_across(w, "arrived"),
     "wallet.transfer_refused": lambda w: _wallet_across(w, "refused"),
+    "enrollment.status_changed": _status_changed,
+    "account.carried_out": lambda w: _account_carried(w, "out"),
+    "account.carried_in": lambda w: _account_carried(w, "in"),
+    "account.carry_refused": lambda w: _account_carried(w, "refused"),
 }
 
 #: The kinds there are words for (a test checks that every notified kind is among them).

@@ -92,7 +92,8 @@ def load_facts(session: Session, notifications: Sequence[Notification]) -> list[
     people: set[int] = set()
     for n, data, facts in drafts:
         people.update(p for p in (n.person_id, facts.get("payer_id"), facts.get("beneficiary_id")) if p)
-        people.update(int(p) for p in (data.get("to") or {}))
+        if isinstance(data.get("to"), dict):  # a refund's accounts (a status change's ``to`` is a status)
+            people.update(int(p) for p in data["to"])
     names = dict(_by_id(session, people, Person.id, Person.name).values())
     return [
         Facts(kind=n.kind, reader_id=n.person_id, data=data, names=names, **facts)

@@ -1,7 +1,8 @@
 """Which events people are told about, and writing those notifications in the event's own transaction.
 
 HZ-4 and N-9: binding and unbinding, each payment from someone's account for a relative (settlement
-or resident contribution), transfers, refunds, and changes of a family. Everyone the event concerns
+or resident contribution), transfers, refunds, and changes of a family; LC-1, LC-4, LC-7: his enrollment
+suspended, restored (with the end of a waiting period) or ended, and his balance carried to another province. Everyone the event concerns
 gets one notification (the payer and the beneficiary, the patient and each payer refunded).
 """
 
@@ -33,6 +34,10 @@ NOTIFIED_KINDS = frozenset({
     "family.member_removed",
     "family.member_left",
     "family.dissolved",
+    "enrollment.status_changed",
+    "account.carried_out",
+    "account.carried_in",
+    "account.carry_refused",
 })
 
 
