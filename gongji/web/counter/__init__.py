@@ -11,10 +11,25 @@ like the API keeps a staff member's keys apart from the institutions' own.
 
 A module per area registers its pages on the one :data:`router`: :mod:`.login`, :mod:`.find` (a person and his
 page), :mod:`.bindings`, :mod:`.settlements`, :mod:`.attestation`, :mod:`.report`, :mod:`.password` (a reset after
-the ID card is checked). Refusals are put next to their fields by :mod:`gongji.web.forms`.
+the ID card is checked), and what is done for the person who came in (:mod:`.desk`: the checklist, the relative by
+ID or card number): :mod:`.families`, :mod:`.transfers`, :mod:`.contributions`, :mod:`.wallet`, :mod:`.person`
+(status and contributions, a binding's proof). Refusals are put next to their fields by :mod:`gongji.web.forms`.
 """
 
-from gongji.web.counter import attestation, bindings, find, login, password, report, settlements  # noqa: F401
+from gongji.web.counter import (  # noqa: F401
+    attestation,
+    bindings,
+    contributions,
+    families,
+    find,
+    login,
+    password,
+    person,
+    report,
+    settlements,
+    transfers,
+    wallet,
+)
 from gongji.web.counter.common import router
 
 __all__ = ["router"]

@@ -14,11 +14,12 @@ from gongji.people import service as people
 from gongji.policy.settings import AidModel, PayerOrder, ProofPolicy
 from gongji.terms import Channel
 from gongji.web import forms
+from gongji.web.counter import desk
 from gongji.web.counter.common import P, not_shown, outside, person_row, render, require_person, router
 from gongji.web.counter.find import show_person
 from gongji.web.pages import Page
 
-BIND_FIELDS = {"id_number", "name", "phone", "relationship", "start_on", "end_on", "priority", "agreement",
+BIND_FIELDS = {"id_number", "card_no", "name", "phone", "relationship", "start_on", "end_on", "priority", "agreement",
                "documents"}
 
 
@@ -77,12 +78,9 @@ async def bind(p: P, person_id: int) -> HTMLResponse:
         payer = people.get(s, person_id)
         require_person(staff, payer)
         policy = p.env.policy(people.enrollment_of(payer).region_code)
-        beneficiary = people.find(s, form.get("id_number", "").strip())
-        # HLJ-7: the name given must be the one registered with the ID number.
-        if people.check_name(form.get("name")) != beneficiary.name:
-            raise GongjiError("INVALID_FIELD", field="name",
-                              reason_zh="与该身份证号码登记的姓名不一致，请核对亲属的身份证",
-                              reason_en="it is not the name registered with that ID number; check the relative's ID card")
+        # SZ-4: the relative named by ID number or by card number; HLJ-7: with the name registered for it.
+        beneficiary = desk.relative(s, p, form)
+        desk.check_relative_name(p, form.get("name"), beneficiary)
         checked = [{"kind": kind.value} for kind in policy.counter_documents if form.get(f"doc_{kind.value}")]
         binding = authorizations.bind(
             s, p.env, payer_id_number=payer.id_number, beneficiary_id_number=beneficiary.id_number,

@@ -30,6 +30,7 @@ async def find_page(p: P, id_number: str | None = None, card_no: str | None = No
                     birth_date: str | None = None) -> HTMLResponse:
     """The search forms. They are sent by POST: an ID number or a card number never travels in an address, where
     browsers, proxies and logs keep it. One given in the address is not searched for (400)."""
+    p.staff()
     if (id_number or "").strip() or (card_no or "").strip():
         return render(p, "counter/find.html", status_code=400, nav="find", results=None, errors={"": p.t(
             "身份证号码和社会保障卡号不能放在网址中查找，请在下面的表格中填写后查找。",
