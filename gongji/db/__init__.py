@@ -36,6 +36,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from gongji.db import pipeline
 from gongji.db.connect import driver_options, normalize_url
 
 log = logging.getLogger(__name__)
@@ -158,6 +159,7 @@ class Database:
             self.engine = create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size,
                                         connect_args=connect_args)
             _ping_when_idle(self.engine)
+            pipeline.install(self.engine)  # writes sent with the COMMIT (gongji.db.pipeline)
         else:
             raise ValueError(f"unsupported database {self.dialect!r}: use sqlite:/// or postgresql://")
         self.failover_wait = failover_wait_s() if failover_wait is None else failover_wait
@@ -203,7 +205,7 @@ class Database:
                     session.rollback()
                     raise
                 try:
-                    session.commit()
+                    pipeline.commit(session)  # with the writes queued for it, in one round trip
                 except DBAPIError as exc:
                     exc.gongji_in_commit = True  # whether it committed is unknown: never run it again
                     session.rollback()

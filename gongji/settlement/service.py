@@ -84,9 +84,11 @@ def settle(
 ) -> SettlementResult:
     """Settle the personal-borne part of a bill (N-3, N-4, N-10, HN-2, HN-4, WL-1, SZ-1, SZ-5).
 
-    In statements, on PostgreSQL three: the facts query, which also claims the idempotency key with the settlement's
-    id (:func:`idempotency.claim`; a concurrent request with the key waits there); the accounts that may pay, locked
-    in ascending id; and the writes, in one statement (:func:`_write`). On SQLite, whose one writer holds the whole
+    On PostgreSQL two statements in two round trips: the facts query, which also claims the idempotency key with the
+    settlement's id (:func:`idempotency.claim`; a concurrent request with the key waits there) and locks the accounts
+    of the patient and his payers in ascending id, sent with the BEGIN; and the writes, in one statement
+    (:func:`_write`) sent with the COMMIT (:mod:`gongji.db.pipeline`). With a paper attestation (SZ-5) the accounts
+    are locked in a statement of their own. On SQLite, whose one writer holds the whole
     database, the facts query finds the key's earlier record, and the key is stored with the writes, one statement
     per table.
     """
@@ -101,9 +103,12 @@ def settle(
     # On PostgreSQL the first query claims the key (idempotency.claim) with the settlement's id; elsewhere it finds
     # the key's record, and the key is stored with the settlement.
     claiming = is_postgresql(session)
+    # On PostgreSQL the accounts are locked in the same statement too, unless a paper attestation names a payer the
+    # facts query does not know of (SZ-5): then they are locked in a statement of their own, after his look-up.
+    lock_with_facts = claiming and attestation is None
     read = _read(session, env, institution_code=institution_code, patient_id_number=patient_id_number,
                  key={"scope": scope, "key": key, "fingerprint": idempotency.fingerprint(content),
-                      "claimed_at": env.now()} if claiming else {"scope": scope, "key": key})
+                      "claimed_at": env.now()} if claiming else {"scope": scope, "key": key}, lock=lock_with_facts)
     first = read.rows[0]
     settlement_id = first.claimed_id if claiming else None
     if settlement_id is None:
@@ -119,7 +124,7 @@ def settle(
     agent = _check_agent(agent, patient, cert, env.today())
     attested_payer = _check_attestation(session, env, patient, attestation) if attestation else None
 
-    _gather(session, env, facts, attested_payer, lock=True)  # the plan spends the balances as locked
+    _gather(session, env, facts, attested_payer, lock=True, locked=read.accounts)  # the plan spends them as locked
     plan, skipped = _plan(facts, env, amount_fen)
 
     now, today = env.now(), env.today()

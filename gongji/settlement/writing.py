@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from gongji import idempotency
 from gongji.actors import Actor
+from gongji.db import pipeline
 from gongji.db.base import UTCDateTime
 from gongji.db.dialect import is_postgresql
 from gongji.events.service import Happening, record_many
@@ -44,7 +45,8 @@ def _write(session: Session, *, settlement_id: int | None, at: datetime, on: dat
     """
     if is_postgresql(session) and WRITE_IN_ONE_STATEMENT and settlement_id is not None:
         assert record is None  # claimed
-        session.execute(_WRITE_POSTGRESQL, {
+        # sent with the COMMIT, in one round trip (or before the transaction's next statement, if it has one)
+        pipeline.write_with_commit(session, _WRITE_POSTGRESQL, {
             **row, "settlement_id": settlement_id, "at": at, "on": on, "paid": bool(legs),
             "parts": json.dumps(parts),
             "legs": json.dumps([{"account_id": a, "amount_fen": amount} for a, amount in legs.items()]),
