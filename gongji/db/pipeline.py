@@ -22,6 +22,7 @@ the transaction is rolled back, nothing of it stays. On SQLite both are ``sessio
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import psycopg
@@ -33,6 +34,9 @@ from sqlalchemy.orm import Session
 from gongji.db.dialect import is_postgresql
 
 _PENDING = "gongji_pending_writes"
+#: Off (``GONGJI_PG_PIPELINE=off``): every statement is sent on its own through SQLAlchemy, as before pipelining, so
+#: that the two can be measured side by side (``gongji bench`` does, in its breakdown phase).
+ENABLED = os.environ.get("GONGJI_PG_PIPELINE", "on").lower() not in {"off", "0", "no"}
 
 
 def _queue(connection: Connection, *, create: bool = False) -> list[tuple[str, dict[str, Any]]]:
@@ -96,7 +100,7 @@ def _send_pending(cursor: Any, pending: list[tuple[str, dict[str, Any]]]) -> Non
 def read(session: Session, statement: Any, params: dict[str, Any]) -> list[Any]:
     """The rows of ``statement`` (named tuples), in one round trip with a ``BEGIN`` not yet sent and with the writes
     queued so far (PostgreSQL); ``session.execute(statement, params).all()`` elsewhere."""
-    if not is_postgresql(session):
+    if not ENABLED or not is_postgresql(session):
         return session.execute(statement, params).all()
     from psycopg.rows import namedtuple_row
 
@@ -139,7 +143,7 @@ def _begin(dbapi: Any, cursor: Any) -> None:
 def write_with_commit(session: Session, statement: Any, params: dict[str, Any]) -> None:
     """Write ``statement`` with the COMMIT, or before the transaction's next statement (PostgreSQL); now elsewhere.
     Its result is not read."""
-    if not is_postgresql(session):
+    if not ENABLED or not is_postgresql(session):
         session.execute(statement, params)
         return
     connection, _ = _driver(session)

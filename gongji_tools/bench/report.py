@@ -75,6 +75,10 @@ class Report:
     ledger: dict[str, Any] = field(default_factory=dict)
     targets: list[Target] = field(default_factory=list)
     command: str = ""
+    #: One settlement's time split (gongji_tools.bench.breakdown): per mode, ms of Python, PostgreSQL and waiting.
+    breakdown: dict[str, Any] = field(default_factory=dict)
+    #: The machine's load average (1, 5, 15 minutes) when the run began and when it ended.
+    load_average: dict[str, Any] = field(default_factory=dict)
 
     @property
     def pgbench_tps(self) -> float | None:
@@ -125,6 +129,17 @@ class Report:
         rss = [p.server_rss_mb for p in self.phases if p.server_rss_mb is not None]
         if rss:
             lines += ["", f"Server memory under load (peak resident set, all server processes): {max(rss):.0f} MB."]
+        if self.breakdown:
+            lines += ["", "One settlement, one client, one after another (ms each; waiting: the rest of the wall-clock "
+                      "time):", "", "| mode | settlements | per second | wall | Python | PostgreSQL | waiting |",
+                      "| --- | --: | --: | --: | --: | --: | --: |"]
+            for mode, b in self.breakdown.items():
+                lines.append(f"| {mode} | {b['settlements']:,} | {b['per_second']:,.1f} | {b['wall_ms']} | "
+                             f"{b['python_ms']} | {b.get('postgresql_ms', '–')} | {b['waiting_ms']} |")
+        if self.load_average:
+            lines += ["", "Load average (1, 5, 15 min): " + "; ".join(
+                f"{when} {', '.join(f'{x:.2f}' for x in values)}" for when, values in self.load_average.items())
+                + f" on {m.get('cores', '?')} cores."]
         if self.batch:
             lines += ["", "| batch job | seconds | rows |", "| --- | --: | --: |"]
             for name, job in self.batch.items():

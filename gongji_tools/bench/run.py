@@ -48,6 +48,7 @@ class Options:
     pgbench: bool = True
     batch: bool = True
     hot_relatives: int = 50  # the hot-payer phase: relatives settling at once on one payer's account (0: none)
+    breakdown: bool = True  # one client's settlements timed: Python, PostgreSQL, waiting (gongji_tools.bench.breakdown)
     seed: int = 2025
     report_dir: Path = Path("bench-results")
     keep: bool = False
@@ -107,7 +108,7 @@ def _run(options: Options, console: Console, db: Database, url: str, dialect: st
         version = conn.execute(text("SELECT version()" if dialect == "postgresql" else "SELECT 'SQLite ' || "
                                     "sqlite_version()")).scalar_one()
     report = Report(database=dialect, people=options.people, machine=machine(version.split(",")[0]), load={},
-                    command=options.command)
+                    command=options.command, load_average={"start": list(os.getloadavg())})
     today = Env().today()
 
     with _progress(console) as progress:
@@ -124,6 +125,8 @@ def _run(options: Options, console: Console, db: Database, url: str, dialect: st
         _pgbench(report, options, url, "before", console)
     if "service" in options.modes:
         report.phases.append(_service_phase(options, url, roster_path, console))
+        if options.breakdown:
+            report.breakdown = _breakdown(options, url, roster_path, console)
         if options.hot_relatives:
             report.phases.append(_hot_phase(options, db, url, roster, console))
     if "http" in options.modes:
@@ -134,6 +137,7 @@ def _run(options: Options, console: Console, db: Database, url: str, dialect: st
         report.batch = _batch(db, console, today)
     report.ledger = _check(db, console)
     report.targets = targets(report)
+    report.load_average["end"] = list(os.getloadavg())
     roster_path.unlink(missing_ok=True)
     return report
 
@@ -168,6 +172,20 @@ def _service_phase(options: Options, url: str, roster_path: Path, console: Conso
     phase = Phase.of("service", options.clients, options.seconds, total)
     _say(console, phase)
     return phase
+
+
+def _breakdown(options: Options, url: str, roster_path: Path, console: Console) -> dict:
+    """One client, one settlement after another: its time split into Python, PostgreSQL and waiting."""
+    from gongji_tools.bench.breakdown import run_breakdown
+
+    seconds = max(4.0, min(options.seconds, 20))
+    console.print(f"一笔结算的时间 one settlement's time: one client, {seconds:.0f} s")
+    data = run_breakdown(url, str(roster_path), seconds=seconds, seed=options.seed + 999,
+                         run_id=secrets.token_hex(4))
+    for mode, b in data.items():
+        console.print(f"  {mode}: {b['per_second']:,.1f} /s, {b['wall_ms']} ms each: Python {b['python_ms']} ms, "
+                      f"PostgreSQL {b.get('postgresql_ms', '–')} ms, waiting {b['waiting_ms']} ms")
+    return data
 
 
 def _hot_phase(options: Options, db: Database, url: str, roster: Roster, console: Console) -> Phase:

@@ -37,6 +37,9 @@ def bench(
     hot_relatives: Annotated[int, typer.Option("--hot-relatives", min=0, max=200,
                                                help="the hot-payer phase: relatives settling at once on one "
                                                     "payer's account, after the service phase (0: skip it)")] = 50,
+    breakdown: Annotated[bool, typer.Option("--breakdown/--no-breakdown",
+                                            help="one client's settlements timed: Python, PostgreSQL, waiting "
+                                                 "(on PostgreSQL pipelined and not, side by side)")] = True,
     seed: Annotated[int, typer.Option("--seed", help="the population's and the workload's random seed")] = 2025,
     report_dir: Annotated[Path, typer.Option("--report-dir", help="where the JSON and Markdown reports go")]
     = Path("bench-results"),
@@ -58,7 +61,7 @@ def bench(
         for size in _sizes(people):
             options = bench_run.Options(url=url, people=size, clients=clients, seconds=seconds, modes=modes,
                                         workers=workers, pgbench=pgbench, batch=batch, seed=seed,
-                                        hot_relatives=hot_relatives,
+                                        hot_relatives=hot_relatives, breakdown=breakdown,
                                         report_dir=report_dir, keep=keep, command="gongji " + " ".join(sys.argv[1:]))
             report = bench_run.run(options, out)
             json_path, md_path = report.write(report_dir, f"bench-{report.database}-{size}")

@@ -73,6 +73,7 @@ def test_bench_on_sqlite_writes_reports_and_checks_the_ledger(tmp_path):
     assert all(job["rows"] > 0 for job in jobs.values())
     markdown = (tmp_path / "bench-sqlite-400.md").read_text()
     assert "| service | 2 |" in markdown and "Ledger check after the run: ok" in markdown
+    assert data["breakdown"]["sqlite"]["settlements"] > 0 and data["breakdown"]["sqlite"]["refused"] == 0
     assert not (tmp_path / "configured.sqlite3").exists()  # the configured database is never touched
     assert not (tmp_path / "bench-400.sqlite3").exists()  # and the benchmark's own is removed
 
@@ -96,3 +97,9 @@ def test_bench_on_postgresql_runs_pgbench_in_the_same_run(tmp_path):
     assert data["phases"][0]["operations"] > 0 and data["ledger"]["ok"]
     markdown = (tmp_path / "bench-postgresql-400.md").read_text()
     assert "pgbench tpcb-like (before)" in markdown and "× pgbench" in markdown
+    # one settlement's time, split, pipelined and not side by side; the server is on this machine
+    assert set(data["breakdown"]) == {"pipelined", "unpipelined"}
+    for row in data["breakdown"].values():
+        assert row["settlements"] > 0 and row["refused"] == 0, row
+        assert row["python_ms"] > 0 and row["postgresql_ms"] >= 0 and row["wall_ms"] >= row["python_ms"]
+    assert set(data["load_average"]) == {"start", "end"} and "| pipelined |" in markdown
