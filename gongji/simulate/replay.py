@@ -8,12 +8,18 @@ prior-years funds (D-1); any other entry (credits, transfers, the wallet) moves 
 account no longer holds in this side is a shortfall (counted, the balance stays at zero). Only personal accounts
 pay (N-3): the pooled fund is not in the world at all.
 
+Planning once where the sides agree (:class:`gongji.simulate.groups.Agreement`): a household's balances are the
+same in every side until a settlement of it is paid differently, and while they are, a settlement is planned once
+for all sides when its plan cannot depend on the side: the patient's own accounts pay all of it (N-10: no payer is
+asked), or the bindings of the patient and the settings the rules read (:data:`PLAN_TERMS`) of the patient's and
+every payer's region are the same in both. Anything else is planned per side.
+
 The side under the current policy must reproduce every recorded settlement's parts: :func:`baseline_mismatches`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
 from gongji.policy import PolicyBook, RegionPolicy
@@ -22,6 +28,16 @@ from gongji.simulate.facts import BindingFacts, SettlementFacts, World
 from gongji.terms import Fund
 
 PERSONAL_FUNDS = frozenset(f.value for f in Fund)
+OWN_FUNDS = frozenset(rules.OWN_ORDER)
+#: The settings of a region that planning a settlement reads (:meth:`Side.plan` and the rules it calls). Two
+#: policies equal in these plan every settlement alike; ``tests/simulate/test_fast.py`` checks that nothing else is
+#: read.
+PLAN_TERMS = ("paper_attestation", "payer_order", "suspended_payer_may_pay", "suspended_beneficiary_may_use",
+              "geographic_scope", "uses_for_relatives", "reserve_line_fen", "funds_for_relatives")
+
+
+def plan_terms(policy: RegionPolicy) -> tuple:
+    return tuple(tuple(v) if isinstance(v, list) else v for v in (getattr(policy, k) for k in PLAN_TERMS))
 
 
 class Policies:
@@ -42,13 +58,12 @@ class Policies:
         return policy
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Planned:
     """A settlement as one side pays it."""
 
     settlement: SettlementFacts
     plan: rules.Plan
-    skipped: tuple[tuple[int, str], ...]  # (payer id, reason) of bound payers who did not pay
 
 
 @dataclass
@@ -62,24 +77,40 @@ class Side:
     shortfalls: int = 0
     _bound_to: dict[int, list[BindingFacts]] = field(init=False)
     _paid: dict[int, list[list[int]]] = field(init=False)  # settlement → [[account, amount, refunded, seq]]
-    _cash: dict[int, int] = field(init=False)  # settlement → cash still refundable
+    _cash: dict[int, int] = field(init=False)  # settlement → cash still refundable (absent: none)
     _rolled: set[str] = field(init=False)
+    _reasons: dict[tuple, str | None] = field(init=False)  # skip reasons of people whose status never changed
+    _terms: dict[str, tuple] = field(init=False)  # region → (reserve line, funds for relatives)
 
     def __post_init__(self) -> None:
         self.balances = dict(self.world.opening)
         self._bound_to = {}
         for b in sorted(self.bindings, key=lambda b: b.id):
             self._bound_to.setdefault(b.beneficiary_id, []).append(b)
-        self._paid, self._cash, self._rolled = {}, {}, set()
+        self._paid, self._cash, self._rolled, self._reasons, self._terms = {}, {}, set(), {}, {}
 
     def _funds(self, person_id: int) -> tuple[rules.FundBalance, ...]:
         balances = self.balances
         return tuple([rules.FundBalance(a, f, balances[a]) for f, a in self.world.funds_of(person_id)])
 
+    def bound_to(self, person_id: int) -> list[BindingFacts]:
+        return self._bound_to.get(person_id, [])
+
     # -- the steps ------------------------------------------------------------------------------------
 
     def settle(self, s: SettlementFacts) -> Planned:
+        planned = self.plan(s)
+        self.apply(planned)
+        return planned
+
+    def plan(self, s: SettlementFacts) -> Planned:
+        """How this side pays ``s`` with its balances now (nothing moves: :meth:`apply`)."""
         world, day = self.world, s.settled_on
+        own = self._funds(s.patient_id)
+        if sum(f.balance_fen for f in own if f.fund in OWN_FUNDS) >= s.amount_fen:
+            # N-10: the own account pays all of it, no payer's turn comes (the same plan as with every payer)
+            return Planned(s, rules.allocate(amount_fen=s.amount_fen, patient_id=s.patient_id, own_funds=own,
+                                             payers=()))
         patient = world.people[s.patient_id]
         patient_party = world.party(patient, day)
         patient_policy = self.policy(patient.region_code)
@@ -88,34 +119,49 @@ class Side:
         if s.attested_payer_id is not None and patient_policy.paper_attestation \
                 and s.attested_payer_id not in {p for _, _, p in payers}:
             payers.append((None, None, s.attested_payer_id))  # SZ-5: once, after the bound payers
-        candidates, skipped = [], []
+        candidates = []
         for binding_id, priority, payer_id in payers:
             payer = world.people[payer_id]
             payer_policy = self.policy(payer.region_code)
-            reason = rules.skip_reason(payer=world.party(payer, day), patient=patient_party, payer_policy=payer_policy,
-                                       patient_policy=patient_policy, use=s.use)
-            if reason is None and not world.accounts.get(payer_id):
-                reason = "payer_not_employee"
+            steady = not payer.changes and not patient.changes
+            key = (payer_id, patient.id, s.use)
+            if steady and key in self._reasons:
+                reason = self._reasons[key]
+            else:
+                reason = rules.skip_reason(payer=world.party(payer, day), patient=patient_party,
+                                           payer_policy=payer_policy, patient_policy=patient_policy, use=s.use)
+                if reason is None and not world.accounts.get(payer_id):
+                    reason = "payer_not_employee"
+                if steady:
+                    self._reasons[key] = reason
             if reason is not None:
-                skipped.append((payer_id, reason))
                 continue
+            terms = self._terms.get(payer.region_code)
+            if terms is None:
+                terms = self._terms[payer.region_code] = (payer_policy.reserve_line_fen,
+                                                          frozenset(payer_policy.funds_for_relatives))
             candidates.append(rules.PayerCandidate(
                 payer_id=payer_id, binding_id=binding_id, name=payer.name, name_sort_key=payer.name_sort_key,
                 id_number=payer.id_number, priority=priority, funds=self._funds(payer_id),
-                reserve_line_fen=payer_policy.reserve_line_fen,
-                funds_for_relatives=frozenset(payer_policy.funds_for_relatives)))
-        ordered = rules.order_payers(candidates, patient_policy.payer_order)
-        plan = rules.allocate(amount_fen=s.amount_fen, patient_id=patient.id, own_funds=self._funds(patient.id),
-                              payers=ordered)
-        paying = {p.payer_id for p in plan.parts}
-        skipped += [(c.payer_id, "no_balance" if c.available_fen == 0 else "not_needed")
-                    for c in ordered if c.payer_id not in paying]
-        for seq, part in enumerate(plan.parts, start=1):
-            self.balances[part.account_id] -= part.amount_fen
-            assert self.balances[part.account_id] >= 0
-            self._paid.setdefault(s.id, []).append([part.account_id, part.amount_fen, 0, seq])
-        self._cash[s.id] = plan.cash_fen
-        return Planned(settlement=s, plan=plan, skipped=tuple(skipped))
+                reserve_line_fen=terms[0], funds_for_relatives=terms[1]))
+        ordered = rules.order_payers(candidates, patient_policy.payer_order) if len(candidates) > 1 else candidates
+        return Planned(s, rules.allocate(amount_fen=s.amount_fen, patient_id=patient.id, own_funds=own,
+                                         payers=ordered))
+
+    def apply(self, planned: Planned) -> None:
+        """Move this side's balances as ``planned`` pays."""
+        s, plan = planned.settlement, planned.plan
+        balances = self.balances
+        if plan.parts:
+            paid = []
+            for seq, part in enumerate(plan.parts, start=1):
+                balance = balances[part.account_id] - part.amount_fen
+                assert balance >= 0
+                balances[part.account_id] = balance
+                paid.append([part.account_id, part.amount_fen, 0, seq])
+            self._paid[s.id] = paid
+        if plan.cash_fen:
+            self._cash[s.id] = plan.cash_fen
 
     def refund(self, settlement_id: int, amount_fen: int) -> None:
         """HN-5: back to the accounts that paid in this side, in the reverse order of payment, cash first."""
@@ -124,7 +170,8 @@ class Side:
             amount_fen=amount_fen, cash_refundable_fen=self._cash.get(settlement_id, 0),
             parts=[rules.PaidPart(part_id=i, seq=p[3], amount_fen=p[1], refunded_fen=p[2])
                    for i, p in enumerate(parts)])
-        self._cash[settlement_id] = self._cash.get(settlement_id, 0) - cash
+        if cash:
+            self._cash[settlement_id] -= cash
         for i, amount in back:
             parts[i][2] += amount
             self.balances[parts[i][0]] += amount
@@ -141,33 +188,53 @@ class Side:
                 self.balances[current] = 0
 
     def postings(self, legs: Iterable[tuple[int, int]]) -> None:
+        balances = self.balances
         for account_id, amount in legs:
-            balance = self.balances[account_id] + amount
+            balance = balances[account_id] + amount
             if balance < 0:  # spent in this side already: what is missing is not moved
                 self.shortfall_fen -= balance
                 self.shortfalls += 1
                 balance = 0
-            self.balances[account_id] = balance
+            balances[account_id] = balance
 
 
 def replay(world: World, sides: list[Side], on_settlement: Callable[[list[Planned]], None],
-           progress: Callable[[int, int], None] | None = None) -> None:
-    """Run the timeline through every side in step; ``on_settlement`` gets each settlement as each side paid it."""
+           progress: Callable[[int, int], None] | None = None, *, share: bool = True,
+           people: Collection[int] | None = None, accounts: Collection[int] | None = None,
+           group_of: dict[int, int] | None = None) -> None:
+    """Run the timeline through every side in step; ``on_settlement`` gets each settlement as each side paid it.
+
+    ``share``: plan once where the sides agree (the module's description); False plans every settlement in every
+    side. ``people`` and ``accounts``: replay only the settlements of these patients and the postings on these
+    accounts (a shard of whole households, :mod:`gongji.simulate.groups`); None: all. ``group_of``: the
+    households, if known already."""
+    from gongji.simulate.groups import Agreement
+
+    agreement = Agreement(world, sides, group_of) if share and len(sides) > 1 else None
+    settlements = world.settlements
     total = len(world.timeline)
     every = max(1, total // 200)
     for n, step in enumerate(world.timeline, start=1):
-        if step.kind == "settlement":
-            on_settlement([side.settle(world.settlements[step.ref]) for side in sides])
-        elif step.kind == "refund":
-            if step.settlement_id in world.settlements:
+        kind = step.kind
+        if kind == "settlement":
+            s = settlements[step.ref]
+            if people is None or s.patient_id in people:
+                if agreement is not None:
+                    on_settlement(agreement.settle(s))
+                else:
+                    on_settlement([side.settle(s) for side in sides])
+        elif kind == "refund":
+            s = settlements.get(step.settlement_id)
+            if s is not None and (people is None or s.patient_id in people):
                 for side in sides:
                     side.refund(step.settlement_id, step.amount_fen)
-        elif step.kind == "year_end":
+        elif kind == "year_end":
             for side in sides:
                 side.year_end(step.memo)
         else:
+            legs = step.legs if accounts is None else [leg for leg in step.legs if leg[0] in accounts]
             for side in sides:
-                side.postings(step.legs)
+                side.postings(legs)
         if progress and (n % every == 0 or n == total):
             progress(n, total)
 
@@ -177,7 +244,7 @@ def recorded_parts(s: SettlementFacts) -> list[tuple[int, int, str, int | None, 
 
 
 def planned_parts(planned: Planned) -> list[tuple[int, int, str, int | None, int]]:
-    return [(p.payer_id, p.account_id, p.fund.value, p.binding_id, p.amount_fen) for p in planned.plan.parts]
+    return [(p.payer_id, p.account_id, p.fund, p.binding_id, p.amount_fen) for p in planned.plan.parts]  # StrEnum
 
 
 def baseline_mismatches(planned: Planned) -> bool:

@@ -51,6 +51,39 @@ class Tally:
     by_patient_age: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(_zero))
     by_payer_age: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(_zero))
     by_use: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(_zero))
+    #: while counting: (day, patient's age band, use) → [settlements, amount, own, mutual aid, cash]; the totals
+    #: and the tables by month, patient's age and use above are made of it at the end (:meth:`close`)
+    cells: dict[tuple, list[int]] = field(default_factory=dict)
+
+    def close(self) -> None:
+        for (day, band, use), (n, amount, own, mutual_aid, cash) in self.cells.items():
+            self.settlements += n
+            self.amount_fen += amount
+            self.own_fen += own
+            self.mutual_aid_fen += mutual_aid
+            self.cash_fen += cash
+            for key, table in ((f"{day.year}-{day.month:02d}", self.by_month), (band, self.by_patient_age),
+                               (use, self.by_use)):
+                table[key]["mutual_aid_fen"] += mutual_aid
+                table[key]["cash_fen"] += cash
+        self.cells = {}
+
+
+def _add(mine: Tally, theirs: Tally) -> None:
+    for key, figures in theirs.cells.items():
+        cell = mine.cells.get(key)
+        if cell is None:
+            mine.cells[key] = list(figures)
+        else:
+            for i, fen in enumerate(figures):
+                cell[i] += fen
+    mine.helped |= theirs.helped
+    mine.emptied |= theirs.emptied
+    for payer, fen in theirs.paid_by.items():
+        mine.paid_by[payer] += fen
+    for key, row in theirs.by_payer_age.items():
+        for figure, fen in row.items():
+            mine.by_payer_age[key][figure] += fen
 
 
 class Accumulator:
@@ -62,53 +95,91 @@ class Accumulator:
         self.baseline_checked = 0
         self.baseline_mismatched: list[int] = []
         self.pooled_ok = True
+        self.both = Tally()  # the settlements planned once, alike in every side
+        self._steady = frozenset(f for f in Fund if f is not Fund.WALLET)
 
     def __call__(self, planned: list[Planned]) -> None:
-        s = planned[0].settlement
+        first = planned[0]
+        s = first.settlement
         world = self.sides[0].world
-        patient = world.people[s.patient_id]
         day = s.settled_on
-        month = f"{day.year}-{day.month:02d}"
-        patient_band = age_band(patient.age_on(s.settled_on))
         in_region = s.region_code.startswith(world.region)
+        shared = all(p is first for p in planned)  # planned once for every side (their balances agree)
         if in_region:
             self.baseline_checked += 1
-            if baseline_mismatches(planned[0]):
+            if baseline_mismatches(first):
                 self.baseline_mismatched.append(s.id)
-        splits = []
-        for side, tally, p in zip(self.sides, self.tallies, planned, strict=True):
+            patient_band = age_band(world.people[s.patient_id].age_on(day))
+        amount = s.amount_fen
+        counted = ((self.sides[0], self.both, first),) if shared else zip(self.sides, self.tallies, planned,
+                                                                             strict=True)
+        for side, tally, p in counted:
             plan = p.plan
-            if plan.own_fen + plan.mutual_aid_fen + plan.cash_fen != s.amount_fen or any(
-                    part.fund.value not in PERSONAL_FUNDS for part in plan.parts):
+            if plan.own_fen + plan.mutual_aid_fen + plan.cash_fen != amount or any(
+                    part.fund not in PERSONAL_FUNDS for part in plan.parts):
                 self.pooled_ok = False  # N-3
-            splits.append([(part.payer_id, part.amount_fen) for part in plan.parts])
             if not in_region:
                 continue
-            tally.settlements += 1
-            tally.amount_fen += s.amount_fen
-            tally.own_fen += plan.own_fen
-            tally.mutual_aid_fen += plan.mutual_aid_fen
-            tally.cash_fen += plan.cash_fen
-            for key, table in ((month, tally.by_month), (patient_band, tally.by_patient_age),
-                               (s.use.value, tally.by_use)):
-                table[key]["mutual_aid_fen"] += plan.mutual_aid_fen
-                table[key]["cash_fen"] += plan.cash_fen
-            if plan.mutual_aid_fen:
-                tally.helped.add(s.patient_id)
+            mutual_aid = plan.mutual_aid_fen
+            key = (day, patient_band, s.use.value)
+            cell = tally.cells.get(key)
+            if cell is None:
+                tally.cells[key] = [1, amount, plan.own_fen, mutual_aid, plan.cash_fen]
+            else:
+                cell[0] += 1
+                cell[1] += amount
+                cell[2] += plan.own_fen
+                cell[3] += mutual_aid
+                cell[4] += plan.cash_fen
+            if not mutual_aid:
+                continue
+            tally.helped.add(s.patient_id)
+            balances = side.balances
             for part in plan.parts:
                 if part.payer_id == s.patient_id:
                     continue
                 tally.paid_by[part.payer_id] += part.amount_fen
                 payer = world.people[part.payer_id]
-                tally.by_payer_age[age_band(payer.age_on(s.settled_on))]["mutual_aid_fen"] += part.amount_fen
-                funds = world.accounts.get(part.payer_id, {})
-                if sum(side.balances[a] for f, a in funds.items() if f != Fund.WALLET.value) == 0:
+                tally.by_payer_age[age_band(payer.age_on(day))]["mutual_aid_fen"] += part.amount_fen
+                if not any(balances[a] for f, a in world.funds_of(part.payer_id) if f in self._steady):
                     tally.emptied.add(part.payer_id)
-        if in_region and any(split != splits[0] for split in splits[1:]):
-            self.settlements_affected += 1
-            self.patients_affected.add(s.patient_id)
+        if in_region and not shared and any(p.plan.parts != first.plan.parts for p in planned[1:]):
+            # the split: who paid how much (the parts' accounts and funds follow from it)
+            split = [(part.payer_id, part.amount_fen) for part in first.plan.parts]
+            if any([(part.payer_id, part.amount_fen) for part in p.plan.parts] != split for p in planned[1:]):
+                self.settlements_affected += 1
+                self.patients_affected.add(s.patient_id)
+
+    def _fold(self) -> None:
+        """Add what was counted once for every side to each side's tally."""
+        both, self.both = self.both, Tally()
+        for tally in self.tallies:
+            _add(tally, both)
+
+    def partial(self) -> dict[str, Any]:
+        """What this accumulator counted, to be added to another's (:meth:`absorb`): a shard replayed apart."""
+        self._fold()
+        return {"tallies": self.tallies, "patients_affected": self.patients_affected,
+                "settlements_affected": self.settlements_affected, "baseline_checked": self.baseline_checked,
+                "baseline_mismatched": self.baseline_mismatched, "pooled_ok": self.pooled_ok,
+                "shortfalls": [(side.shortfall_fen, side.shortfalls) for side in self.sides]}
+
+    def absorb(self, partial: dict[str, Any]) -> None:
+        for mine, theirs in zip(self.tallies, partial["tallies"], strict=True):
+            _add(mine, theirs)
+        for side, (fen, count) in zip(self.sides, partial["shortfalls"], strict=True):
+            side.shortfall_fen += fen
+            side.shortfalls += count
+        self.patients_affected |= partial["patients_affected"]
+        self.settlements_affected += partial["settlements_affected"]
+        self.baseline_checked += partial["baseline_checked"]
+        self.baseline_mismatched += partial["baseline_mismatched"]
+        self.pooled_ok = self.pooled_ok and partial["pooled_ok"]
 
     def result(self) -> dict[str, Any]:
+        self._fold()
+        for tally in self.tallies:
+            tally.close()
         current, proposed = self.tallies[0], self.tallies[-1]
         payers = set(current.paid_by) | set(proposed.paid_by)
         sides: dict[str, dict[str, int]] = {}

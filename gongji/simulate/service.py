@@ -19,9 +19,8 @@ from gongji.errors import GongjiError
 from gongji.people.models import Person
 from gongji.simulate import bindings as scenario_bindings
 from gongji.simulate import changes as policy_changes
-from gongji.simulate import facts
-from gongji.simulate.replay import Policies, Side, replay
-from gongji.simulate.report import Accumulator
+from gongji.simulate import facts, parallel
+from gongji.simulate.replay import Policies, Side
 
 MAX_DAYS = 3 * 366
 
@@ -62,10 +61,11 @@ def parse_date(value: str | None, field: str) -> date | None:
 
 def simulate(db: Database, env: Env, *, region: str, start: date | None = None, end: date | None = None,
              changes: dict[str, Any] | None = None, scenario: str | None = None, additions_csv: str | None = None,
-             progress: Progress | None = None) -> dict[str, Any]:
+             progress: Progress | None = None, workers: int | None = 1) -> dict[str, Any]:
     """Replay ``region``'s settlements from ``start`` through ``end`` under its current policy and under the policy
     with ``changes`` (and a binding ``scenario`` / bindings to add), side by side. Returns the report
-    (:meth:`gongji.simulate.report.Accumulator.result`, with the question asked)."""
+    (:meth:`gongji.simulate.report.Accumulator.result`, with the question asked). ``workers``: processes to
+    replay in (:func:`gongji.simulate.parallel.run`; None: as many as pay, up to the cores)."""
     region = check_region(region)
     start, end = check_period(start, end, env.today())
     current = env.policy(region.ljust(6, "0"))
@@ -95,8 +95,8 @@ def simulate(db: Database, env: Env, *, region: str, start: date | None = None, 
     checked = scenario_bindings.check_all(world, proposed_policies, world.bindings, added)
     sides = [Side("current", world, Policies(env.policies), world.bindings),
              Side("proposed", world, proposed_policies, checked.kept)]
-    accumulator = Accumulator(sides)
-    replay(world, sides, accumulator, progress=progress and (lambda n, total: progress("replay", n, total)))
+    accumulator = parallel.run(world, sides, workers=workers,
+                               progress=progress and (lambda n, total: progress("replay", n, total)))
     result = accumulator.result()
     dropped = {k.split(":", 1)[1]: v for k, v in checked.refused.items() if k.startswith("dropped:")}
     refused = {k.split(":", 1)[1]: v for k, v in checked.refused.items() if k.startswith("added:")}

@@ -17,6 +17,7 @@ Both print wall-clock and CPU seconds and the load average: on a shared machine 
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from dataclasses import replace
@@ -24,16 +25,19 @@ from datetime import date, timedelta
 
 from gongji.policy import load_policies
 from gongji.simulate import changes as policy_changes
+from gongji.simulate import parallel
 from gongji.simulate.facts import BindingFacts, PartFacts, PersonFacts, SettlementFacts, Step, World
 from gongji.simulate.replay import Policies, Side, replay
-from gongji.simulate.report import Accumulator
 from gongji.terms import Scheme, Status, Use
 
 REGION = "440300"
 YEAR = 2025
 
 
-def synthetic_world(people: int, *, seed: int = 2025, settlements_per_person: float = 3.0) -> World:
+def synthetic_world(people: int, *, seed: int = 2025, settlements_per_person: float = 3.0, refunds: float = 0.0,
+                    suspended: float = 0.0) -> World:
+    """``refunds``: the share of settlements refunded in part a few days later (HN-5); ``suspended``: the share of
+    people suspended from a day in the year (HN-2)."""
     rng = random.Random(seed)
     start, end = date(YEAR, 1, 1), date(YEAR, 12, 31)
     world = World(region="4403", start=start, end=end)
@@ -69,6 +73,10 @@ def synthetic_world(people: int, *, seed: int = 2025, settlements_per_person: fl
         person(spouse, date(rng.randint(1970, 1990), rng.randint(1, 12), 1), "F", rng.random() < 0.7)
         person(child, date(rng.randint(2005, 2020), rng.randint(1, 12), 1), rng.choice("MF"), False)
         person(elder, date(rng.randint(1940, 1960), rng.randint(1, 12), 1), "F", rng.random() < 0.5)
+        for someone in (payer, spouse, child, elder):
+            if suspended and rng.random() < suspended:
+                world.people[someone] = replace(world.people[someone], status=Status.SUSPENDED, changes=(
+                    (start + timedelta(days=rng.randrange(365)), Status.NORMAL, Status.SUSPENDED),))
         bind(payer, child, "child")
         bind(payer, elder, "parent")
         if world.people[spouse].scheme is Scheme.EMPLOYEE:
@@ -88,6 +96,10 @@ def synthetic_world(people: int, *, seed: int = 2025, settlements_per_person: fl
                 id=sid, patient_id=person_id, region_code=REGION, use=use, amount_fen=amount, own_fen=0,
                 mutual_aid_fen=0, cash_fen=amount, settled_on=day, attested_payer_id=None, parts=())
             steps.append((day, 1, Step(kind="settlement", on=day, ref=sid)))
+            if refunds and rng.random() < refunds:
+                later = min(end, day + timedelta(days=rng.randrange(1, 10)))
+                steps.append((later, 2, Step(kind="refund", on=later, ref=sid, settlement_id=sid,
+                                             amount_fen=rng.randint(1, amount))))
     for month in range(1, 13):
         legs = tuple((world.accounts[e]["current_year"], 20_000) for e in employees)
         steps.append((date(YEAR, month, 1), 0, Step(kind="postings", on=date(YEAR, month, 1), legs=legs)))
@@ -113,18 +125,24 @@ def _record(world: World) -> None:
     replay(world, [side], keep)
 
 
-def timed_replay(world: World) -> tuple[float, dict]:
+def timed_replay(world: World, *, workers: int | None = 1, share: bool = True,
+                 changes: dict | None = None) -> tuple[float, dict]:
+    """Both sides and the report; ``cpu_s``: CPU seconds of this process and of the processes it started."""
     book = load_policies()
     current = book.for_region(REGION)
-    proposal = policy_changes.proposed(current, {"reserve_line_fen": 300_000})
-    started, cpu = time.perf_counter(), time.process_time()
+    proposal = policy_changes.proposed(current, changes or {"reserve_line_fen": 300_000})
+    started, cpu = time.perf_counter(), _cpu()
     sides = [Side("current", world, Policies(book), world.bindings),
              Side("proposed", world, Policies(book, current, proposal), world.bindings)]
-    accumulator = Accumulator(sides)
-    replay(world, sides, accumulator)
-    result = accumulator.result()
-    result["cpu_s"] = time.process_time() - cpu
+    result = parallel.run(world, sides, workers=workers, share=share).result()
+    result["cpu_s"] = _cpu() - cpu
     return time.perf_counter() - started, result
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of its children that ended."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 def _load() -> str:
@@ -132,15 +150,19 @@ def _load() -> str:
         return " ".join(f.read().split()[:3])
 
 
-def synthetic(people: int) -> None:
-    started = time.perf_counter()
+def synthetic(people: int, workers: int | None, share: bool) -> None:
+    started, cpu = time.perf_counter(), _cpu()
     world = synthetic_world(people)
-    built = time.perf_counter() - started
-    seconds, result = timed_replay(world)
-    cpu = result["cpu_s"]
+    built, built_cpu = time.perf_counter() - started, _cpu() - cpu
     print(f"synthetic world: people {len(world.people):,}  settlements {len(world.settlements):,}  "
-          f"steps {len(world.timeline):,}  built in {built:.1f} s")
-    print(f"replay of both sides and the report: {seconds:.2f} s wall, {cpu:.2f} s CPU "
+          f"steps {len(world.timeline):,}  built (and recorded) in {built:.1f} s wall, {built_cpu:.1f} s CPU  "
+          f"load average {_load()}", flush=True)
+    workers = parallel.default_workers(world) if workers is None else workers
+    seconds, result = timed_replay(world, workers=workers, share=share)
+    cpu = result["cpu_s"]
+    print(f"replay of both sides and the report ({workers} process{'es' if workers > 1 else ''}, "
+          f"{'planned once where the sides agree' if share else 'every settlement planned in both sides'}): "
+          f"{seconds:.2f} s wall, {cpu:.2f} s CPU "
           f"({len(world.settlements) / cpu:,.0f} settlements per CPU second)  load average {_load()}")
     print(f"baseline reproduced: {result['checks']['baseline_reproduced']}  "
           f"difference in mutual aid: {result['sides']['difference']['mutual_aid_fen'] / 100:,.2f} yuan")
@@ -167,13 +189,11 @@ def from_database(url: str, region: str, start: date, end: date) -> None:
     book = load_policies()
     current = book.for_region(region.ljust(6, "0"))
     proposal = policy_changes.proposed(current, {"reserve_line_fen": 0})
-    started, cpu = time.perf_counter(), time.process_time()
+    started, cpu = time.perf_counter(), _cpu()
     sides = [Side("current", world, Policies(book), world.bindings),
              Side("proposed", world, Policies(book, current, proposal), world.bindings)]
-    accumulator = Accumulator(sides)
-    replay(world, sides, accumulator)
-    result = accumulator.result()
-    print(f"replay: {time.perf_counter() - started:.2f} s wall, {time.process_time() - cpu:.2f} s CPU; "
+    result = parallel.run(world, sides, workers=None).result()
+    print(f"replay: {time.perf_counter() - started:.2f} s wall, {_cpu() - cpu:.2f} s CPU; "
           f"baseline reproduced: {result['checks']['baseline_reproduced']}  load average {_load()}")
 
 
@@ -182,6 +202,8 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, help="processes for the replay (default: as many as pay)")
+    parser.add_argument("--full", action="store_true", help="plan every settlement in both sides (no sharing)")
     parser.add_argument("--database-url")
     parser.add_argument("--region", default="23")
     parser.add_argument("--from", dest="start", type=date.fromisoformat, default=date(YEAR - 1, 1, 1))
@@ -190,7 +212,7 @@ def main() -> None:
     if args.database_url:
         from_database(args.database_url, args.region, args.start, args.end)
     else:
-        synthetic(args.people)
+        synthetic(args.people, args.workers, not args.full)
 
 
 if __name__ == "__main__":
