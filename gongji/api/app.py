@@ -37,6 +37,7 @@ ROUTERS = [
     "gongji.national.endpoints",
     "gongji.federation.endpoints",
     "gongji.life.endpoints",
+    "gongji.agents.endpoints",
     "gongji.api.operations",
 ]
 
@@ -66,6 +67,7 @@ TAGS = [
     {"name": "national interface", "description": "国家医保平台接口 · the national platform's message interface "
                                                   "for HIS (NI-1..NI-6)"},
     {"name": "federation", "description": "跨省互联 · messages between provincial instances and the hub (HN-9)"},
+    {"name": "agencies", "description": "代办 · acting for someone: agents, their actions and period (AG-1)"},
     {"name": "operations", "description": "健康检查与指标 · health and metrics"},
 ]
 

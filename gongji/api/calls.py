@@ -271,7 +271,8 @@ class Call:
                 self.principal = principal
             else:
                 who = self.who
-                scope = f"{who.role.value}:{who.id}"[:80]
+                scope = f"{who.role.value}:{who.id}" + (f"~{who.agent_id}" if who.agent_id else "")
+                scope = scope[:80]
                 # Claim the key: a concurrent request with it waits here until this one commits (and then replays
                 # its answer) or rolls back (and then does the work itself).
                 claimed = session.execute(_CLAIM_ANSWER[dialect], {
@@ -409,9 +410,37 @@ async def _call(request: Request, bearer: HTTPAuthorizationCredentials | None, s
             raise GongjiError("AUTH_REQUIRED")
         if principal.role not in roles:
             raise GongjiError("FORBIDDEN", action_zh="使用此接口", action_en="use this endpoint")
+    acting = request.headers.get(ACTING_FOR)
+    if acting is not None:
+        principal = await run_in_threadpool(db.read, lambda s: _acting(s, env, request, principal, acting))
+        request.state.principal = principal
     return Call(request=request, db=db, env=env, settings=settings, principal=principal,
                 language=language_of(accept_language), idempotency_key=request.headers.get("idempotency-key"),
                 signed=signed)
+
+
+#: AG-1: the header with which an agent, logged in as himself, acts for someone: the agency's id.
+ACTING_FOR = "X-Gongji-Acting-For"
+
+
+def _acting(session: Session, env: Env, request: Request, principal: Principal | None, value: str) -> Principal:
+    """The principal an agent acts for through the agency ``value``, once the agency allows this route today
+    (AG-1); AGENCY_NOT_IN_FORCE, AGENCY_ACTION_NOT_GRANTED or AGENCY_NOT_FOR_AGENTS otherwise."""
+    from gongji.agents import rules as agency_rules
+    from gongji.agents import service as agencies
+
+    if principal is None:
+        raise GongjiError("AUTH_REQUIRED")
+    if principal.role is not Role.PERSON or principal.agent_id is not None:
+        raise GongjiError("AGENCY_NOT_FOR_AGENTS")
+    if not value.isdigit() or len(value) > 18:
+        raise GongjiError("AGENCY_NOT_IN_FORCE")
+    route = request.scope.get("route")
+    action = agency_rules.api_action(request.method, getattr(route, "path", ""))
+    agency = agencies.require(session, env, agency_id=int(value), agent_id=int(principal.id), action=action)
+    person = people.get(session, agency.principal_id)
+    return Principal(role=Role.PERSON, id=str(person.id), name=person.name, person_id=person.id,
+                     agent_id=int(principal.id), agency_id=agency.id)
 
 
 IdempotencyKey = Annotated[

@@ -54,8 +54,15 @@ class Principal:
     name: str
     region_prefix: str = ""
     person_id: int | None = None
+    #: AG-1: set when an agent (this person id, logged in as himself) acts for the person ``id`` through the agency
+    #: ``agency_id``; the principal is then that person, and what is done is recorded with both.
+    agent_id: int | None = None
+    agency_id: int | None = None
 
     def actor(self, channel: Channel | None = None) -> Actor:
+        if self.role is Role.PERSON and self.agent_id is not None and self.agency_id is not None:
+            return Actor.agent(self.agent_id, principal_id=int(self.id), agency_id=self.agency_id,
+                               channel=channel or Channel.PORTAL)
         if self.role is Role.PERSON:
             return Actor.person(int(self.id), channel or Channel.PORTAL)
         if self.role is Role.INSTITUTION:

@@ -1,5 +1,6 @@
 """Every table, imported in one place so that migrations and tests see the whole schema."""
 
+from gongji.agents.models import Agency
 from gongji.api.models import StoredResponse
 from gongji.auth.models import (
     AuthSession,
@@ -28,7 +29,7 @@ from gongji.transfers.models import ContributionPayment, Transfer
 from gongji.wallet.models import Wallet, WalletTransfer
 
 __all__ = [
-    "Account", "AuthSession", "Base", "BatchChunk", "BatchRun", "Binding", "BindingDocument", "ChainLink",
+    "Account", "Agency", "AuthSession", "Base", "BatchChunk", "BatchRun", "Binding", "BindingDocument", "ChainLink",
     "Contribution", "ContributionPayment", "Enrollment",
     "Event", "Family", "InboxMessage", "OutboxMessage", "FamilyMember", "IdempotencyRecord", "Institution", "InstitutionKey", "LedgerEntry", "LoginAttempt",
     "NiFeeDetail", "NiFundYear", "NiMessage", "NiSettlement", "NiSignIn", "NiVisit", "Notification", "Person", "PersonCredential", "Posting", "Refund", "RefundPart", "SeenNonce",

@@ -21,6 +21,7 @@ import string
 from typing import Any
 
 from gongji.errors import (
+    agents,
     api,
     batch,
     bindings,
@@ -37,7 +38,8 @@ from gongji.errors import (
 )
 from gongji.errors.spec import ErrorSpec
 
-_AREAS = (inputs, bindings, families, settlement, transfers, wallet, api, national, batch, simulate, imports, life, database)
+_AREAS = (inputs, bindings, families, settlement, transfers, wallet, api, national, batch, simulate, imports, life, database,
+          agents)
 
 
 def _merged() -> dict[str, ErrorSpec]:

@@ -36,7 +36,7 @@ def record(
         subject_type=subject_type,
         subject_id=subject_id,
         concerns=sorted(set(concerns)),
-        data=data or {},
+        data=actor.stamp(data),
     )
     session.add(event)
     enqueue(session, event)  # the outbox: in this same transaction (HZ-4, N-9)
@@ -64,7 +64,7 @@ def record_many(session: Session, *, at: datetime, happenings: Sequence[Happenin
     rows = [
         {"at": at, "kind": h.kind, "actor_kind": h.actor.kind.value, "actor_id": h.actor.id,
          "channel": h.actor.channel.value, "subject_type": h.subject_type, "subject_id": h.subject_id,
-         "concerns": sorted(set(h.concerns)), "data": h.data}
+         "concerns": sorted(set(h.concerns)), "data": h.actor.stamp(h.data) if h.actor.on_behalf_of else h.data}
         for h in happenings
     ]
     if not rows:

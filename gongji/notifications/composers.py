@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from gongji.notifications.agencies import COMPOSERS as AGENCY_COMPOSERS
 from gongji.notifications.words import CHECK_TIP, Facts, MessageText, Words, check_language
 from gongji.terms import EndReason
 
@@ -16,7 +17,14 @@ def compose(facts: Facts, language: str = "zh") -> MessageText:
     composer = _COMPOSERS.get(facts.kind)
     if composer is None:
         raise KeyError(f"no message for notifications of kind {facts.kind!r}")
-    return composer(Words(facts, language))
+    words = Words(facts, language)
+    text = composer(words)
+    if facts.data.get("on_behalf_of") == facts.reader_id and not facts.kind.startswith("agency."):
+        # AG-1: done by the reader's agent; the principal is told who did it
+        agent = words.name(facts.data.get("agent_id"))
+        text = MessageText(title=text.title, body=text.body + words.pick(f"（由您的代办人 {agent} 代办）",
+                                                                        f" (Done for you by your agent {agent}.)"))
+    return text
 
 
 
@@ -350,6 +358,7 @@ _COMPOSERS: dict[str, Callable[[Words], MessageText]] = {
     "account.carried_out": lambda w: _account_carried(w, "out"),
     "account.carried_in": lambda w: _account_carried(w, "in"),
     "account.carry_refused": lambda w: _account_carried(w, "refused"),
+    **AGENCY_COMPOSERS,  # AG-1
 }
 
 #: The kinds there are words for (a test checks that every notified kind is among them).

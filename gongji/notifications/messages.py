@@ -87,6 +87,8 @@ def load_facts(session: Session, notifications: Sequence[Notification]) -> list[
         elif area == "family" and (row := families.get(subject_id)):
             facts = dict(payer_id=row.householder_id, beneficiary_id=data.get("member_id"), family_name=row.name,
                          relationship=data.get("relationship"))
+        elif area == "agency":  # AG-1: the principal as payer_id, the agent as beneficiary_id
+            facts = dict(payer_id=data.get("principal_id", n.person_id), beneficiary_id=data.get("agent_id"))
         drafts.append((n, data, facts))
 
     people: set[int] = set()
@@ -94,6 +96,8 @@ def load_facts(session: Session, notifications: Sequence[Notification]) -> list[
         people.update(p for p in (n.person_id, facts.get("payer_id"), facts.get("beneficiary_id")) if p)
         if isinstance(data.get("to"), dict):  # a refund's accounts (a status change's ``to`` is a status)
             people.update(int(p) for p in data["to"])
+        if isinstance(data.get("agent_id"), int):  # AG-1: the agent who did it
+            people.add(data["agent_id"])
     names = dict(_by_id(session, people, Person.id, Person.name).values())
     return [
         Facts(kind=n.kind, reader_id=n.person_id, data=data, names=names, **facts)

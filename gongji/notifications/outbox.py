@@ -38,11 +38,33 @@ NOTIFIED_KINDS = frozenset({
     "account.carried_out",
     "account.carried_in",
     "account.carry_refused",
+    "agency.granted",
+    "agency.ended",
+    "agency.acting",
 })
+
+#: AG-1: the kind of the notice a principal gets of each action his agent did for him (the event's own kind is
+#: in its data, ``did``), besides the notices of the event's own kind.
+AGENT_ACTED = "agency.acted"
+
+
+def _agent_acted(kind: str, concerns: Iterable[int], data: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
+    """The principal to tell, and what the notice says, when an agent did this (AG-1). A principal the event's
+    own notice reaches is told there (its words name the agent, :func:`composers.compose`)."""
+    principal = data.get("on_behalf_of")
+    if not isinstance(principal, int) or kind.startswith("agency."):
+        return None
+    if kind in NOTIFIED_KINDS and principal in set(concerns):
+        return None
+    return principal, {"did": kind, "agent_id": data.get("agent_id"), "agency_id": data.get("agency_id")}
 
 
 def enqueue(session: Session, event: Event) -> None:
     """Add the notifications of an event not yet flushed (the ORM fills in the event id)."""
+    acted = _agent_acted(event.kind, event.concerns, event.data or {})
+    if acted is not None:
+        session.add(Notification(event=event, person_id=acted[0], kind=AGENT_ACTED, data=acted[1],
+                                 created_at=event.at, status="pending", attempts=0, next_attempt_at=event.at))
     if event.kind not in NOTIFIED_KINDS:
         return
     for person_id in event.concerns:
@@ -53,12 +75,17 @@ def enqueue(session: Session, event: Event) -> None:
 def enqueue_many(session: Session, *, at: datetime,
                  events: Iterable[tuple[int, str, Iterable[int], dict[str, Any]]]) -> None:
     """Notifications of events inserted in bulk: ``(event_id, kind, concerns, data)`` each."""
+    events = list(events)
     rows = [
         {"event_id": event_id, "person_id": person_id, "kind": kind, "data": data, "created_at": at,
          "status": "pending", "attempts": 0, "next_attempt_at": at}
         for event_id, kind, concerns, data in events if kind in NOTIFIED_KINDS
         for person_id in concerns
     ]
+    for event_id, kind, concerns, data in events:
+        if (acted := _agent_acted(kind, concerns, data)) is not None:
+            rows.append({"event_id": event_id, "person_id": acted[0], "kind": AGENT_ACTED, "data": acted[1],
+                         "created_at": at, "status": "pending", "attempts": 0, "next_attempt_at": at})
     if rows:
         session.execute(_INSERT, rows)
 

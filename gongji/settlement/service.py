@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from gongji import idempotency
 from gongji.actors import Actor
+from gongji.agents import service as agencies
 from gongji.db.dialect import is_postgresql
 from gongji.env import Env
 from gongji.ledger import service as ledger
@@ -67,6 +68,14 @@ def quote(session: Session, env: Env, *, institution_code: str, patient_id_numbe
         skipped=tuple(skipped), patient_id_number=patient.id_number,
     )
 
+
+
+def _registered_agency(session: Session, env: Env, patient_id: int, agent) -> int | None:
+    """N-4, AG-1: the agency in force through which the buyer of a proxy purchase acts for the patient, if any."""
+    if agent is None:
+        return None
+    found = agencies.registered_agent(session, env, principal_id=patient_id, agent_id_number=agent.id_number)
+    return found.id if found is not None else None
 
 
 def settle(
@@ -153,7 +162,9 @@ def settle(
     happenings = [(
         "settlement.settled", [patient.id],
         {"amount_fen": amount_fen, "own_fen": plan.own_fen, "mutual_aid_fen": plan.mutual_aid_fen,
-         "cash_fen": plan.cash_fen, "agent": bool(agent)})]
+         "cash_fen": plan.cash_fen, "agent": bool(agent),
+         # N-4, AG-1: the agency in force through which the buyer acts for the patient, when he is a registered agent
+         "agent_agency_id": _registered_agency(session, env, patient.id, agent)})]
     by_payer: dict[int, int] = {}
     for part in plan.parts:
         if part.payer_id != patient.id:

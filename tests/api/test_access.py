@@ -179,11 +179,18 @@ def scene(request, tmp_path_factory):
     wallet_transfer = world.run(lambda s, env: wallets.send(
         s, env, payer_id_number=me.id_number, beneficiary_id_number=wife.id_number, relationship="spouse",
         amount_fen=100, idempotency_key="w-1", actor=me.actor))
+    from gongji.agents import rules as agency_rules
+    from gongji.agents import service as agencies
+
+    agency_id = world.run(lambda s, env: agencies.grant(  # AG-1: self authorizes his wife
+        s, env, principal_id_number=me.id_number, agent_id_number=wife.id_number, agent_name=wife.name,
+        relationship="spouse", actions=["records"], end_on="2026-06-01", actor=me.actor,
+        agreement_version=agency_rules.AGREEMENT_VERSION).id)
     notification_id = db.read(lambda s: s.query(Notification.id).filter(Notification.person_id == me.id)
                               .order_by(Notification.id).first()[0])
     ids = {"person_id": me.id, "binding_id": binding_id, "family_id": family_id,
            "settlement_id": settled.settlement_id, "refund_id": refund.refund_id, "transfer_id": transfer.id,
-           "notification_id": notification_id, "wallet_transfer_id": wallet_transfer.id, "code": "H23010100001", "staff_id": "S2301",
+           "notification_id": notification_id, "wallet_transfer_id": wallet_transfer.id, "agency_id": agency_id, "code": "H23010100001", "staff_id": "S2301",
            "region_code": "230100", "prefix": "2301"}
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Scene(world=world, client=client, ids=ids, harbin=harbin, hangzhou=hangzhou)
@@ -239,6 +246,10 @@ def body_for(method: str, path: str, scene: Scene, cast: Cast) -> dict[str, Any]
                            "password": PASSWORD},
         "PUT /v1/staff/{staff_id}/active": {"active": True},
         "PUT /v1/regions/{prefix}/policy": {},
+        "POST /v1/agencies": {"principal_id_number": p["self"].id_number, "agent_id_number": p["relative"].id_number,
+                              "agent_name": p["relative"].name, "relationship": "spouse", "actions": ["records"],
+                              "end_on": "2026-01-01", "agreement_version": "AG-2026-1"},
+        "POST /v1/agencies/{agency_id}/end": {},
     }
     return bodies.get(f"{method} {path}")
 
@@ -287,5 +298,5 @@ def test_cell(scene, method, path, caller, allowed):
         assert refused, f"{caller} should be refused: {r.status_code} {r.text[:300]}"
         assert r.json()["code"] in {"AUTH_REQUIRED", "FORBIDDEN", "OUTSIDE_YOUR_REGION", "REGION_NOT_MANAGED",
                                     "INSTITUTION_OUT_OF_REGION", "SETTLEMENT_OF_OTHER_INSTITUTION",
-                                    "NOT_HOUSEHOLDER", "NOT_PARTY_TO_BINDING", "ACTOR_NOT_ALLOWED",
+                                    "NOT_HOUSEHOLDER", "NOT_PARTY_TO_BINDING", "ACTOR_NOT_ALLOWED", "AGENCY_NOT_IN_FORCE",
                                     "FEDERATION_SIGNATURE_INVALID"}, r.text

@@ -59,6 +59,11 @@ SAMPLES: dict[str, dict] = {
     "account.carry_refused": dict(data={"transfer_no": "230100-x", "amount_fen": 40_000, "province": "41",
                                         "code": "PERSON_NOT_FOUND", "message_zh": "转入地查无此人。",
                                         "message_en": "Not known there."}),
+    # AG-1: PAYER is the principal, RELATIVE the agent
+    "agency.granted": dict(data={"principal_id": PAYER, "agent_id": RELATIVE, "actions": "records,bindings",
+                                 "start_on": "2025-06-02", "end_on": "2025-07-02"}),
+    "agency.ended": dict(data={"principal_id": PAYER, "agent_id": RELATIVE, "by": "agent"}),
+    "agency.acting": dict(data={"principal_id": PAYER, "agent_id": RELATIVE}),
 }
 #: Kinds that tell a person about himself alone: nobody else is named.
 ABOUT_HIMSELF = frozenset({"family.dissolved", "enrollment.status_changed", "account.carried_out",
