@@ -1,7 +1,7 @@
 """agencies: acting for someone (AG-1)
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-08
 
 ``agencies``: a person (the principal) authorizes a relative (the agent) for chosen actions and a period, with the
@@ -14,8 +14,8 @@ from alembic import op
 
 import gongji.db.base
 
-revision: str = '0014'
-down_revision: str | None = '0013'
+revision: str = '0015'
+down_revision: str | None = '0014'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
