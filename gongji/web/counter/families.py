@@ -48,9 +48,9 @@ async def _page(p: Page, person_id: int, *, values: dict[str, str] | None = None
     done = await forms.attempt(p, p.read(_context(p, person_id)))
     if done.failed:
         return await not_shown(p, done.failed)
-    if values is None:
+    if values is None and done.value["family"] is None:
         values = {"name": p.t(f"{done.value['person']['name']}的家庭", f"{done.value['person']['name']}'s family")}
-    return render(p, "counter/family.html", status_code=status_code, nav="find", values=values,
+    return render(p, "counter/family.html", status_code=status_code, nav="find", values=values or {},
                   errors=errors or {}, **done.value)
 
 
