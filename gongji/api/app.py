@@ -28,6 +28,7 @@ ROUTERS = [
     "gongji.people.endpoints",
     "gongji.contributions.endpoints",
     "gongji.authorizations.endpoints",
+    "gongji.authorizations.change_endpoints",
     "gongji.settlement.endpoints",
     "gongji.transfers.endpoints",
     "gongji.wallet.endpoints",

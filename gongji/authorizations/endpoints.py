@@ -60,6 +60,11 @@ class BindingView(Output):
     rebind_possible_from: date | None = Field(
         description="解除后可再次绑定的日期（HLJ-2）· from when the pair may bind again after unbinding")
     documents: list[DocumentView] | None = Field(description="经办人员可见 · shown to staff")
+    paused: bool = Field(False, description="已暂停：暂停期间不支付（D-3）· paused: it pays nothing until resumed")
+    limited: bool = Field(False, description="共济人设有每月限额（PP-1）· the payer set a monthly limit")
+    monthly_limit_fen: int | None = Field(
+        None, description="每月限额（分），仅共济人和经办人员可见（PP-1）· the monthly limit in fen, shown to the payer "
+                          "and staff only")
 
 
 def binding_view(call: Call, session: Session, binding: Binding) -> BindingView:
@@ -79,6 +84,9 @@ def binding_view(call: Call, session: Session, binding: Binding) -> BindingView:
         ended_on=binding.ended_on, end_reason=binding.end_reason, rebind_possible_from=rebind,
         documents=[DocumentView(kind=d.kind, checked_by=d.checked_by) for d in binding.documents]
         if call.who.is_staff else None,
+        paused=binding.paused_at is not None, limited=binding.monthly_limit_fen is not None,
+        monthly_limit_fen=binding.monthly_limit_fen
+        if call.who.is_staff or call.who.person_id == binding.payer_id else None,
     )
 
 
@@ -159,7 +167,7 @@ def create_binding(body: NewBinding, call: PersonOrStaff, idempotency_key: Idemp
     return call.once(work, body=body, status_code=201)
 
 
-def _binding_for(call: Call, s: Session, binding_id: int) -> Binding:
+def binding_for(call: Call, s: Session, binding_id: int) -> Binding:
     binding = authorizations.get(s, binding_id)
     who = call.who
     if who.role is Role.PERSON:
@@ -174,7 +182,7 @@ def _binding_for(call: Call, s: Session, binding_id: int) -> Binding:
 @router.get("/bindings/{binding_id}", response_model=BindingView, tags=["bindings"],
             summary="共济绑定详情 · a binding (its payer, its beneficiary, staff of its region)")
 def get_binding(binding_id: Id, call: PersonOrStaff) -> BindingView:
-    return call.read(lambda s: binding_view(call, s, _binding_for(call, s, binding_id)))
+    return call.read(lambda s: binding_view(call, s, binding_for(call, s, binding_id)))
 
 
 class Unbind(Input):
@@ -186,7 +194,7 @@ class Unbind(Input):
              summary="解除共济绑定 · end a binding (HLJ-8; payer, beneficiary or staff)")
 def unbind(binding_id: Id, body: Unbind, call: PersonOrStaff, idempotency_key: IdempotencyKey = None):
     def work(s: Session) -> BindingView:
-        _binding_for(call, s, binding_id)
+        binding_for(call, s, binding_id)
         binding = authorizations.unbind(s, call.env, binding_id=binding_id,
                                         actor=call.who.actor(call.channel(body.channel)), note=body.note)
         return binding_view(call, s, binding)

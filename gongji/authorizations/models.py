@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.orm import relationship as link
 
@@ -42,6 +42,10 @@ class Binding(Base):
     end_note: Mapped[str | None] = mapped_column(String(200))
     ended_by_kind: Mapped[str | None] = mapped_column(String(12))
     ended_by_id: Mapped[str | None] = mapped_column(String(40))
+    # PP-1: what the payer's account pays for this relative at most in a calendar month (China time); None: no limit.
+    monthly_limit_fen: Mapped[int | None] = mapped_column(BigInteger)
+    # Set while the binding is paused: it pays nothing (D-3) until resumed.
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     documents: Mapped[list[BindingDocument]] = link(back_populates="binding", order_by="BindingDocument.id")
 
@@ -49,6 +53,7 @@ class Binding(Base):
         CheckConstraint("payer_id <> beneficiary_id", name="not_self"),
         CheckConstraint("end_on IS NULL OR end_on > start_on", name="period"),
         CheckConstraint("priority IS NULL OR priority >= 1", name="priority"),
+        CheckConstraint("monthly_limit_fen IS NULL OR monthly_limit_fen >= 0", name="monthly_limit"),
         Index("ix_bindings_beneficiary_open", "beneficiary_id", "ended_on"),
         Index("ix_bindings_payer_open", "payer_id", "ended_on"),
     )

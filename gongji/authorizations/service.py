@@ -63,7 +63,7 @@ def _count_open(session: Session, today: date, *conditions) -> int:
     return session.execute(select(func.count()).select_from(Binding).where(open_on(today), *conditions)).scalar_one()
 
 
-def _other_spouse(session: Session, today: date, person_id: int, partner_id: int) -> bool:
+def other_spouse(session: Session, today: date, person_id: int, partner_id: int) -> bool:
     """N-7: an open spouse binding of the person, either way round, with someone other than ``partner_id``."""
     return _count_open(session, today, Binding.relationship == Relationship.SPOUSE.value, or_(
         and_(Binding.payer_id == person_id, Binding.beneficiary_id != partner_id),
@@ -151,8 +151,8 @@ def bind(
         existing_binding_id=existing,
         last_unbound_on=last_unbound_on,
         beneficiary_in_payers_family=family_id is not None,
-        payer_has_other_spouse=_other_spouse(session, today, payer.id, beneficiary.id),
-        beneficiary_has_other_spouse=_other_spouse(session, today, beneficiary.id, payer.id),
+        payer_has_other_spouse=other_spouse(session, today, payer.id, beneficiary.id),
+        beneficiary_has_other_spouse=other_spouse(session, today, beneficiary.id, payer.id),
     )
     request = rules.BindingRequest(
         relationship=relationship_, start_on=start, end_on=end, priority=priority,
@@ -415,6 +415,9 @@ def update_member(session: Session, env: Env, *, family_id: int, member_id_numbe
     record_event(session, env, kind="family.member_updated", actor=actor, subject_type="family", subject_id=family.id,
                  concerns=[family.householder_id, member.id], data={"member_id": member.id, "from": old,
                                                                     "to": relationship_.value})
+    from gongji.authorizations.changes import follow_family_change  # changes builds on this module
+
+    follow_family_change(session, env, family=family, member_id=member.id, relationship=relationship_, actor=actor)
     session.flush()
     return row
 

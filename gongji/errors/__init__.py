@@ -31,6 +31,7 @@ from gongji.errors import (
     inputs,
     life,
     national,
+    payers,
     settlement,
     simulate,
     transfers,
@@ -39,7 +40,7 @@ from gongji.errors import (
 from gongji.errors.spec import ErrorSpec
 
 _AREAS = (inputs, bindings, families, settlement, transfers, wallet, api, national, batch, simulate, imports, life, database,
-          agents)
+          agents, payers)
 
 
 def _merged() -> dict[str, ErrorSpec]:

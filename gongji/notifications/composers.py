@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from gongji.notifications.agencies import COMPOSERS as AGENCY_COMPOSERS
+from gongji.notifications.binding_changes import COMPOSERS as BINDING_CHANGES
 from gongji.notifications.words import CHECK_TIP, Facts, MessageText, Words, check_language
 from gongji.terms import EndReason
 
@@ -360,6 +361,8 @@ _COMPOSERS: dict[str, Callable[[Words], MessageText]] = {
     "account.carry_refused": lambda w: _account_carried(w, "refused"),
     **AGENCY_COMPOSERS,  # AG-1
 }
+
+_COMPOSERS.update(BINDING_CHANGES)
 
 #: The kinds there are words for (a test checks that every notified kind is among them).
 COMPOSED_KINDS = frozenset(_COMPOSERS)

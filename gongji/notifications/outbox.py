@@ -21,6 +21,11 @@ from gongji.notifications.models import Notification
 NOTIFIED_KINDS = frozenset({
     "binding.created",
     "binding.ended",
+    "binding.limit_set",
+    "binding.priority_set",
+    "binding.paused",
+    "binding.resumed",
+    "binding.relationship_corrected",
     "mutual_aid.paid",
     "contribution.paid",
     "transfer.made",

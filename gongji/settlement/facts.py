@@ -36,6 +36,7 @@ from gongji.people import service as people
 from gongji.people.ids import mask, parse_id_number
 from gongji.people.models import Enrollment, Person
 from gongji.settlement import rules
+from gongji.settlement.models import Settlement, SettlementPart
 from gongji.settlement.results import (
     CERT_TYPES,
     Agent,
@@ -138,7 +139,8 @@ def _facts_query(*, key: str | None = None):
         _P.c.birth_date.label("patient_birth_date"), _E.c.person_id.label("patient_enrolled"),
         _E.c.scheme.label("patient_scheme"), _E.c.region_code.label("patient_region"),
         _E.c.status.label("patient_status"), _E.c.card_no.label("patient_card_no"),
-        _B.c.id.label("binding_id"), _B.c.priority, _B.c.payer_id, _PAYER.c.name.label("payer_name"),
+        _B.c.id.label("binding_id"), _B.c.priority, _B.c.payer_id, _B.c.monthly_limit_fen, _B.c.paused_at,
+        _PAYER.c.name.label("payer_name"),
         _PAYER.c.name_sort_key.label("payer_sort_key"), _PAYER.c.id_number.label("payer_id_number"),
         _PAYER.c.birth_date.label("payer_birth_date"), _PAYER_E.c.person_id.label("payer_enrolled"),
         _PAYER_E.c.scheme.label("payer_scheme"), _PAYER_E.c.region_code.label("payer_region"),
@@ -310,17 +312,18 @@ def _gather(session: Session, env: Env, facts: _Facts, attested_payer: Person | 
     for row in facts.bindings:
         payer = _party(row.payer_id, row.payer_name, row.payer_birth_date, row.payer_enrolled, row.payer_scheme,
                        row.payer_region, row.payer_status)
-        payers.append((_Binding(row.binding_id, row.priority, row.payer_id), payer, row.payer_sort_key,
-                       row.payer_id_number))
+        payers.append((_Binding(row.binding_id, row.priority, row.payer_id, row.monthly_limit_fen,
+                                row.paused_at is not None), payer, row.payer_sort_key, row.payer_id_number))
     if attested_payer is not None and attested_payer.id not in {b.payer_id for b, *_ in payers}:
         payers.append((_Binding(None, None, attested_payer.id), party(attested_payer), attested_payer.name_sort_key,
                        attested_payer.id_number))
     reasons: list[str | None] = []
-    for _, payer, _, id_number in payers:
+    for binding, payer, _, id_number in payers:
         facts.names[payer.person_id] = payer.name
         facts.id_numbers[payer.person_id] = id_number
-        reasons.append(rules.skip_reason(payer=payer, patient=patient.party, payer_policy=env.policy(payer.region_code),
-                                         patient_policy=patient_policy, use=facts.use))
+        reasons.append("paused" if binding.paused else rules.skip_reason(
+            payer=payer, patient=patient.party, payer_policy=env.policy(payer.region_code),
+            patient_policy=patient_policy, use=facts.use))
     may_pay = [payer.person_id for (_, payer, _, _), reason in zip(payers, reasons, strict=True) if reason is None]
     accounts: dict[int, list[Any]] = {}
     if locked is not None:
@@ -332,6 +335,10 @@ def _gather(session: Session, env: Env, facts: _Facts, attested_payer: Person | 
     for account in rows:
         accounts.setdefault(account.person_id, []).append(account)
     facts.own_funds = list(_funds(accounts.get(patient.id, ())))
+    # PP-1: read after the payers' accounts are locked, so that two bills of the month queue on the same room
+    limited = [b.payer_id for (b, *_), reason in zip(payers, reasons, strict=True)
+               if reason is None and b.monthly_limit_fen is not None]
+    paid = paid_this_month(session, patient_id=patient.id, payer_ids=limited, today=env.today()) if limited else {}
     for (binding, payer, name_sort_key, id_number), reason in zip(payers, reasons, strict=True):
         if reason is None and not accounts.get(payer.person_id):
             reason = "payer_not_employee"
@@ -345,9 +352,29 @@ def _gather(session: Session, env: Env, facts: _Facts, attested_payer: Person | 
                 id_number=id_number, priority=binding.priority, funds=_funds(accounts[payer.person_id]),
                 reserve_line_fen=payer_policy.reserve_line_fen,
                 funds_for_relatives=frozenset(payer_policy.funds_for_relatives),
+                month_room_fen=rules.month_room(monthly_limit_fen=binding.monthly_limit_fen,
+                                                paid_this_month_fen=paid.get(payer.person_id, 0)),
             )
         )
     return {a.id: a.balance_fen for rows in accounts.values() for a in rows}
+
+
+_PAID_THIS_MONTH = (
+    select(SettlementPart.payer_id, func.sum(SettlementPart.amount_fen - SettlementPart.refunded_fen).label("fen"))
+    .join(Settlement, Settlement.id == SettlementPart.settlement_id)
+    .where(Settlement.patient_id == bindparam("patient_id"),
+           SettlementPart.payer_id.in_(bindparam("payer_ids", expanding=True)),
+           Settlement.settled_on >= bindparam("first_day"), Settlement.settled_on <= bindparam("today"))
+    .group_by(SettlementPart.payer_id)
+)
+
+
+def paid_this_month(session: Session, *, patient_id: int, payer_ids: list[int], today: date) -> dict[int, int]:
+    """PP-1: what each payer's account paid for the patient in the calendar month of ``today`` (China time), less
+    what was refunded of it: a refund gives the room back."""
+    rows = session.execute(_PAID_THIS_MONTH, {"patient_id": patient_id, "payer_ids": list(payer_ids),
+                                              "first_day": today.replace(day=1), "today": today})
+    return {row.payer_id: int(row.fen) for row in rows}
 
 
 def _funds(accounts) -> tuple[rules.FundBalance, ...]:
@@ -364,6 +391,11 @@ def _plan(facts: _Facts, env: Env, amount_fen: int) -> tuple[rules.Plan, list[Sk
     for candidate in ordered:
         if candidate.payer_id in paying:
             continue
-        reason = "no_balance" if candidate.available_fen == 0 else "not_needed"
+        if candidate.available_fen == 0:
+            reason = "no_balance"
+        elif candidate.payable_fen == 0:
+            reason = "monthly_limit_reached"  # PP-1
+        else:
+            reason = "not_needed"
         skipped.append(SkippedPayer(candidate.payer_id, candidate.name, candidate.binding_id, reason))
     return plan, skipped

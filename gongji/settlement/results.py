@@ -124,6 +124,8 @@ class _Binding:
     id: int | None
     priority: int | None
     payer_id: int
+    monthly_limit_fen: int | None = None  # PP-1
+    paused: bool = False
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 N-10: the patient's own account pays first (then his own medical insurance wallet, WAL-1: see
 :data:`OWN_ORDER`), authorized payers pay only what remains, and what still remains is cash.
 Within one account current-year funds go before prior-years funds (D-1).
+A payer pays at most what remains of the monthly limit he set for the patient (PP-1).
 Payers take turns by the patient's region's order: fixed priority (WL-1, D-2) or larger balance,
 then name by pinyin, then ID number (HN-4). Each payer pays only from the funds his region lets
 pay for relatives, and only down to his region's reserve line (SZ-1). Mutual aid spends personal
@@ -47,6 +48,9 @@ class PayerCandidate:
     funds: tuple[FundBalance, ...]
     reserve_line_fen: int = 0
     funds_for_relatives: frozenset[Fund] = frozenset(FUND_ORDER)
+    #: PP-1: what this payer may still pay for this patient this calendar month (his limit on the binding minus what
+    #: he paid for him this month, refunds given back); None: he set no limit.
+    month_room_fen: int | None = None
 
     @property
     def total_fen(self) -> int:
@@ -58,6 +62,20 @@ class PayerCandidate:
         """What this payer can pay for relatives: the allowed funds, but only above the reserve line (SZ-1)."""
         allowed = sum(f.balance_fen for f in self.funds if f.fund in self.funds_for_relatives)
         return above_reserve_line(allowed_fen=allowed, total_fen=self.total_fen, reserve_line_fen=self.reserve_line_fen)
+
+    @property
+    def payable_fen(self) -> int:
+        """What this payer pays for this patient at most now: what he has available, within his monthly room (PP-1)."""
+        if self.month_room_fen is None:
+            return self.available_fen
+        return min(self.available_fen, max(0, self.month_room_fen))
+
+
+def month_room(*, monthly_limit_fen: int | None, paid_this_month_fen: int) -> int | None:
+    """PP-1: what a payer may still pay for one relative this month; None: no limit."""
+    if monthly_limit_fen is None:
+        return None
+    return max(0, monthly_limit_fen - paid_this_month_fen)
 
 
 def above_reserve_line(*, allowed_fen: int, total_fen: int, reserve_line_fen: int) -> int:
@@ -105,6 +123,8 @@ SKIP_REASONS: dict[str, tuple[str, str]] = {
     "out_of_scope": ("双方参保地不在共济范围内", "the two enrollments are outside the mutual-aid scope"),
     "use_not_allowed": ("本地区共济资金不能用于此项费用", "mutual-aid money cannot pay for this use in this region"),
     "no_balance": ("共济人可用余额为零（或不高于保留额度）", "the payer has nothing available (or nothing above the reserve line)"),
+    "monthly_limit_reached": ("共济人为该亲属设定的本月限额已用完", "the payer's monthly limit for this relative is used up"),
+    "paused": ("该共济绑定已暂停", "this binding is paused"),
     "not_needed": ("前序账户已付清", "the bill was paid before this payer's turn"),
 }
 
@@ -180,7 +200,7 @@ def allocate(*, amount_fen: int, patient_id: int, own_funds: Sequence[FundBalanc
     for payer in payers:
         if remaining == 0:
             break
-        paid = _spend(remaining, payer.available_fen, payer.funds, payer.funds_for_relatives, payer.payer_id,
+        paid = _spend(remaining, payer.payable_fen, payer.funds, payer.funds_for_relatives, payer.payer_id,
                       payer.binding_id)
         amount = sum(p.amount_fen for p in paid)
         parts.extend(paid)

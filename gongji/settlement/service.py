@@ -27,6 +27,7 @@ from gongji.settlement.facts import (  # noqa: F401  (the settlement's API, as b
     _read,
     admit,
     check_certificate,
+    paid_this_month,
 )
 from gongji.settlement.refunds import cancel, refund  # noqa: F401
 from gongji.settlement.results import (  # noqa: F401

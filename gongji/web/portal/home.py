@@ -11,7 +11,8 @@ from gongji.authorizations import service as authorizations
 from gongji.env import Env
 from gongji.people import service as people
 from gongji.records import service as records
-from gongji.settlement.rules import available_for_relatives
+from gongji.settlement.rules import available_for_relatives, month_room
+from gongji.settlement.service import paid_this_month
 from gongji.terms import Scheme, Status
 from gongji.web import forms
 from gongji.web.identity import provider_from_env
@@ -77,8 +78,16 @@ async def home(p: P) -> HTMLResponse:
 
 def _can_pay(s: Session, env: Env, binding_id: int) -> bool:
     """PP-2: whether the payer of a binding can still pay for his relative now (insured as normal, something left
-    above his region's reserve line in the funds it allows), told to the relative without the balance."""
-    payer = people.get(s, authorizations.get(s, binding_id).payer_id)
+    above his region's reserve line in the funds it allows), told to the relative without the balance. A paused
+    binding (D-3) cannot, nor one whose monthly limit is used up this month (PP-1)."""
+    binding = authorizations.get(s, binding_id)
+    if binding.paused_at is not None:
+        return False
+    if binding.monthly_limit_fen is not None:
+        paid = paid_this_month(s, patient_id=binding.beneficiary_id, payer_ids=[binding.payer_id], today=env.today())
+        if month_room(monthly_limit_fen=binding.monthly_limit_fen, paid_this_month_fen=paid.get(binding.payer_id, 0)) == 0:
+            return False
+    payer = people.get(s, binding.payer_id)
     enrollment = people.enrollment_of(payer)
     balances = people.balances(s, payer.id)
     if balances is None or enrollment.status != Status.NORMAL.value or enrollment.scheme != Scheme.EMPLOYEE.value:
