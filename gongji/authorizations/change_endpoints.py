@@ -34,7 +34,8 @@ def set_monthly_limit(binding_id: Id, body: MonthlyLimit, call: PersonOrStaff,
     """Settlement then pays from the payer's account at most the limit less what it paid for this relative this
     calendar month (China time), refunds given back; the rest falls to the next payer or to cash."""
     def work(s: Session) -> BindingView:
-        binding_for(call, s, binding_id)
+        if binding_for(call, s, binding_id).beneficiary_id == call.who.person_id:
+            raise call.forbid("设定共济人为您支付的每月限额", "set your payer's monthly limit")
         binding = changes.set_monthly_limit(s, call.env, binding_id=binding_id,
                                             monthly_limit_fen=body.monthly_limit_fen,
                                             actor=call.who.actor(call.channel(body.channel)))
@@ -103,7 +104,8 @@ class RelationshipCorrection(Input):
 def correct_relationship(binding_id: Id, body: RelationshipCorrection, call: PersonOrStaff,
                          idempotency_key: IdempotencyKey = None):
     def work(s: Session) -> BindingView:
-        binding_for(call, s, binding_id)
+        if binding_for(call, s, binding_id).beneficiary_id == call.who.person_id:
+            raise call.forbid("更正共济人的授权关系", "correct the payer's authorization")
         binding = changes.correct_relationship(s, call.env, binding_id=binding_id, relationship=body.relationship,
                                                agreement_version=body.agreement_version,
                                                actor=call.who.actor(call.channel(body.channel)))

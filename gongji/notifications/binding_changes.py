@@ -22,6 +22,8 @@ def _by(w: Words) -> tuple[str, str]:
 def _limit_set(w: Words) -> MessageText:
     limit = w.facts.data.get("to")
     title = ("共济每月限额已更新", "Monthly mutual-aid limit changed")
+    if not w.reader_is_payer:  # the relative is not told the amount (PP-1)
+        return w.text(title, (f"{w.payer} 调整了为您支付的每月限额。", f"{w.payer} changed the monthly limit of paying for you."))
     if limit is None:
         return w.text(title, (
             f"您的医保个人账户为{w.relative(w.beneficiary)} 支付不再设每月限额。",

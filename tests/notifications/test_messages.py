@@ -50,6 +50,13 @@ SAMPLES: dict[str, dict] = {
     "family.member_removed": dict(data={"member_id": RELATIVE, "bindings_ended": 1}, family_name="张家"),
     "family.member_left": dict(data={"member_id": RELATIVE, "bindings_ended": 0}, family_name="张家"),
     "family.dissolved": dict(data={}, family_name="张家"),
+    # PP-1, WL-1, D-3, N-7: changes of a standing binding (tests/notifications/test_binding_change_messages.py)
+    "binding.limit_set": dict(data={"from": None, "to": 30_000, "by": "payer"}, relationship="child"),
+    "binding.priority_set": dict(data={"from": None, "to": 2, "by": "beneficiary"}, relationship="child"),
+    "binding.paused": dict(data={"note": None, "by": "beneficiary"}, relationship="child"),
+    "binding.resumed": dict(data={"note": None, "by": "staff"}, relationship="child"),
+    "binding.relationship_corrected": dict(data={"from": "sibling", "to": "spouse", "by": "payer"},
+                                           relationship="spouse"),
     # LC-1, LC-4, LC-7: about the reader himself (tests/notifications/test_status_messages.py)
     "enrollment.status_changed": dict(data={"from": "suspended", "to": "normal", "on": "2026-10-01",
                                             "cause": "contributions", "pooled_share": "waiting",
