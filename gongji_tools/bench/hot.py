@@ -107,14 +107,19 @@ def _balance(db: Database, person_id: int) -> int:
                                            .where(Account.person_id == person_id)).scalar_one()))
 
 
-def run_phase(url: str, family: HotFamily, *, seconds: float, seed: int, minimum: int = 1) -> HotResult:
+def run_phase(url: str, family: HotFamily, *, seconds: float, seed: int, minimum: int = 1,
+              grouped: bool = False) -> HotResult:
     """One thread per relative settling through the service layer for ``seconds`` (and at least ``minimum`` bills
-    each, however slow the machine); the check after it."""
+    each, however slow the machine); the check after it. ``grouped``: the threads' settlements go through one
+    :class:`gongji.db.group.GroupCommit` (concurrent settlements share a transaction and its COMMIT)."""
     import random
 
+    from gongji.db.group import GroupCommit
     from gongji.settlement import service as settlement
 
     db = Database(url, pool_size=len(family.relatives) + 2)
+    start_fen = _balance(db, family.payer_id)  # a phase before this one may have paid from it
+    run = GroupCommit(db).run if grouped else db.run
     env = Env()
     results = [ClientResult() for _ in family.relatives]
     paid = [0] * len(family.relatives)
@@ -130,7 +135,7 @@ def run_phase(url: str, family: HotFamily, *, seconds: float, seed: int, minimum
             i += 1
             began = time.perf_counter()
             try:
-                done = db.run(lambda s, i=i: settlement.settle(
+                done = run(lambda s, i=i: settlement.settle(
                     s, env, institution_code=family.institution, patient_id_number=number,
                     amount_fen=rng.randrange(*BILL_FEN), use="outpatient", idempotency_key=f"hot-{seed}-{n}-{i}"))
                 paid[n] += done.mutual_aid_fen
@@ -160,4 +165,4 @@ def run_phase(url: str, family: HotFamily, *, seconds: float, seed: int, minimum
                                             .where(Account.balance_fen < 0)).scalar_one())
     db.dispose()
     taken = sum(paid)
-    return HotResult(total, taken, end, overdrawn, lost_fen=family.start_fen - taken - end, seconds=elapsed)
+    return HotResult(total, taken, end, overdrawn, lost_fen=start_fen - taken - end, seconds=elapsed)
