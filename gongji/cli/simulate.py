@@ -49,6 +49,8 @@ def simulate_command(
         "--add-bindings", help="CSV: payer ID number, beneficiary ID number, relationship")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
     language: Annotated[str, typer.Option("--language", help="zh or en (charts and table)")] = "zh",
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1, help="processes for the replay (default: as many as pay, up to the cores)")] = None,
 ) -> None:
     """模拟政策调整的效果（只读）· Simulate a change of a region's settings over a past period (read-only)."""
     from gongji.cli.common import open_database, reported_errors, stdout
@@ -84,7 +86,7 @@ def simulate_command(
                 result = service.simulate(
                     db, env, region=region, start=service.parse_date(start, "--from"),
                     end=service.parse_date(end, "--to"), changes=changes, scenario=scenario,
-                    additions_csv=additions, progress=progress)
+                    additions_csv=additions, progress=progress, workers=workers)
         finally:
             db.dispose()
     out.mkdir(parents=True, exist_ok=True)

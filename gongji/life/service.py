@@ -111,10 +111,14 @@ def record(session: Session, env: Env, *, id_number: str, kind: str, occurred_on
                       actor_id=actor.id, channel=actor.channel.value, import_run_id=import_run_id)
     session.add(event)
     session.flush()
+    left = enrollment.region_code  # a move's region before it: the policy simulator replays the days before by it
     _apply(session, env, person, enrollment, kind_, day, to_region_code, to_scheme, actor, event)
+    data = {"life_event_id": event.id, "occurred_on": day.isoformat(), "to_region_code": to_region_code,
+            "to_scheme": to_scheme}
+    if kind_ is LifeEventKind.MOVE:
+        data["from_region_code"] = left
     record_event(session, env, kind=f"life.{kind_.value}", actor=actor, subject_type="person", subject_id=person.id,
-                 concerns=[person.id], data={"life_event_id": event.id, "occurred_on": day.isoformat(),
-                                             "to_region_code": to_region_code, "to_scheme": to_scheme})
+                 concerns=[person.id], data=data)
     ended, kept = _end_bindings(session, env, person, kind_, actor, event)
     session.flush()
     return Recorded(event, created=True, ended_binding_ids=ended, kept_binding_ids=kept)

@@ -26,6 +26,7 @@ from gongji.authorizations.models import Binding
 from gongji.authorizations.rules import Party
 from gongji.events.models import Event
 from gongji.ledger.models import Account, LedgerEntry, Posting
+from gongji.life.models import LifeEvent
 from gongji.people.models import Enrollment, Person
 from gongji.settlement.models import Refund, Settlement, SettlementPart
 from gongji.terms import Fund, Scheme, Status, Use
@@ -47,6 +48,10 @@ class PersonFacts:
     status: Status  # today's
     #: (day, status before, status after) of each recorded change, in order
     changes: tuple[tuple[date, Status, Status], ...] = ()
+    #: (day, region moved to) of each recorded move (life events), in order; ``first_region``: where he was before
+    #: the first of them (as its event recorded; else the region his own settlements recorded then; else today's)
+    moves: tuple[tuple[date, str], ...] = ()
+    first_region: str | None = None
 
     def status_on(self, day: date) -> Status:
         for on, before, _ in self.changes:
@@ -54,9 +59,20 @@ class PersonFacts:
                 return before
         return self.status
 
+    def region_on(self, day: date) -> str:
+        """The region he was insured in on ``day``: the one he last moved to by then."""
+        if not self.moves:
+            return self.region_code
+        region = self.first_region or self.region_code
+        for on, to in self.moves:
+            if on > day:
+                break
+            region = to
+        return region
+
     def party_on(self, day: date) -> Party:
         return Party(person_id=self.id, name=self.name, birth_date=self.birth_date, scheme=self.scheme,
-                     region_code=self.region_code, status=self.status_on(day))
+                     region_code=self.region_on(day), status=self.status_on(day))
 
     def age_on(self, day: date) -> int:
         return day.year - self.birth_date.year - ((day.month, day.day) < (self.birth_date.month, self.birth_date.day))
@@ -148,8 +164,8 @@ class World:
         return funds
 
     def party(self, person: PersonFacts, day: date) -> Party:
-        """:meth:`PersonFacts.party_on`, kept for people whose status did not change."""
-        if person.changes:
+        """:meth:`PersonFacts.party_on`, kept for people whose status and region did not change."""
+        if person.changes or person.moves:
             return person.party_on(day)
         party = self._parties.get(person.id)
         if party is None:
@@ -211,7 +227,7 @@ def load(session: Session, *, region: str, start: date, end: date, seeds: Iterab
         fresh = found - people
     if progress:
         progress("facts", 1, 4)
-    _load_people(session, world, people)
+    _load_people(session, world, people, rows)
     world.bindings = sorted(
         (BindingFacts(id=b.id, payer_id=b.payer_id, beneficiary_id=b.beneficiary_id, relationship=b.relationship,
                       start_on=b.start_on, end_on=b.end_on, ended_on=b.ended_on, priority=b.priority,
@@ -236,9 +252,26 @@ def load(session: Session, *, region: str, start: date, end: date, seeds: Iterab
     return world
 
 
-def _load_people(session: Session, world: World, people: set[int]) -> None:
-    P, E, A, V = Person.__table__, Enrollment.__table__, Account.__table__, Event.__table__
+def _load_people(session: Session, world: World, people: set[int], rows: dict) -> None:
+    P, E, A, V, L = Person.__table__, Enrollment.__table__, Account.__table__, Event.__table__, LifeEvent.__table__
     changes: dict[int, list] = {}
+    moves: dict[int, list] = {}
+    left: dict[int, str] = {}  # life event → the region moved from (its event says, since it was recorded)
+    for chunk in _chunks(people):
+        for m in session.execute(select(L.c.id, L.c.person_id, L.c.occurred_on, L.c.to_region_code).where(
+                L.c.kind == "move", L.c.person_id.in_(chunk))
+                .order_by(L.c.occurred_on, L.c.id)):
+            moves.setdefault(m.person_id, []).append((m.occurred_on, m.to_region_code, m.id))
+        for e in session.execute(select(V.c.data).where(V.c.kind == "life.move", V.c.subject_type == "person",
+                                                        V.c.subject_id.in_(chunk))):
+            data = e.data or {}
+            if data.get("from_region_code") and data.get("life_event_id"):
+                left[data["life_event_id"]] = data["from_region_code"]
+    first_regions = _first_regions(moves, rows)
+    for pid, made in moves.items():  # the first move's own record of where he was, before any guess
+        if made[0][2] in left:
+            first_regions[pid] = left[made[0][2]]
+        moves[pid] = [(on, to) for on, to, _ in made]
     for chunk in _chunks(people):
         for e in session.execute(select(V.c.subject_id, V.c.data).where(
                 V.c.kind == "enrollment.status_changed", V.c.subject_type == "person",
@@ -252,9 +285,22 @@ def _load_people(session: Session, world: World, people: set[int]) -> None:
             world.people[p.id] = PersonFacts(
                 id=p.id, name=p.name, name_sort_key=p.name_sort_key, id_number=p.id_number, birth_date=p.birth_date, sex=p.sex,
                 scheme=Scheme(p.scheme), region_code=p.region_code, status=Status(p.status),
-                changes=tuple(sorted(changes.get(p.id, ()), key=lambda c: c[0])))
+                changes=tuple(sorted(changes.get(p.id, ()), key=lambda c: c[0])),
+                moves=tuple(moves.get(p.id, ())), first_region=first_regions.get(p.id))
         for a in session.execute(select(A.c.id, A.c.person_id, A.c.fund).where(A.c.person_id.in_(chunk))):
             world.accounts.setdefault(a.person_id, {})[a.fund] = a.id
+
+
+def _first_regions(moves: dict[int, list[tuple[date, str]]], rows: dict) -> dict[int, str]:
+    """Where each who moved was before his first move: the region of his last own settlement before it."""
+    last: dict[int, tuple] = {}
+    for r in rows.values():
+        first_move = moves.get(r.patient_id)
+        if first_move and r.settled_on < first_move[0][0]:
+            key = (r.settled_on, r.id)
+            if r.patient_id not in last or last[r.patient_id][0] < key:
+                last[r.patient_id] = (key, r.region_code)
+    return {pid: region for pid, (_, region) in last.items()}
 
 
 def _load_money(session: Session, world: World, rows: dict) -> None:

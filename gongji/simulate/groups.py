@@ -93,6 +93,10 @@ class Agreement:
             key = self._terms[(i, region_code)] = self._plan_terms(self.sides[i].policy(region_code))
         return key
 
+    def _same_attested(self, payer_id: int) -> bool:
+        payer = self.world.people[payer_id]
+        return not payer.moves and self._same_terms(payer.region_code)
+
     def same_inputs(self, patient_id: int) -> bool:
         """Whether every side plans this patient's settlements from the same facts: the same bindings, and the
         same settings (:data:`gongji.simulate.replay.PLAN_TERMS`) of his region and of every payer's."""
@@ -100,9 +104,10 @@ class Agreement:
         if same is None:
             people = self.world.people
             first = [b.id for b in self.sides[0].bound_to(patient_id)]
-            same = all([b.id for b in side.bound_to(patient_id)] == first for side in self.sides[1:]) and all(
+            involved = (patient_id, *(b.payer_id for b in self.sides[0].bound_to(patient_id)))
+            same = not any(people[p].moves for p in involved) and all([b.id for b in side.bound_to(patient_id)] == first for side in self.sides[1:]) and all(
                 self._same_terms(people[p].region_code)
-                for p in (patient_id, *(b.payer_id for b in self.sides[0].bound_to(patient_id))))
+                for p in involved)
             self._same[patient_id] = same
         return same
 
@@ -114,7 +119,7 @@ class Agreement:
         agreed = group not in self.diverged
         if agreed and (first.plan.own_fen == s.amount_fen or (
                 self.same_inputs(s.patient_id) and (
-                    s.attested_payer_id is None or self._same_terms(self.world.people[s.attested_payer_id].region_code)))):
+                    s.attested_payer_id is None or self._same_attested(s.attested_payer_id)))):
             planned *= len(sides)
             self.planned_once += 1
         else:

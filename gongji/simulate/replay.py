@@ -12,7 +12,10 @@ Planning once where the sides agree (:class:`gongji.simulate.groups.Agreement`):
 same in every side until a settlement of it is paid differently, and while they are, a settlement is planned once
 for all sides when its plan cannot depend on the side: the patient's own accounts pay all of it (N-10: no payer is
 asked), or the bindings of the patient and the settings the rules read (:data:`PLAN_TERMS`) of the patient's and
-every payer's region are the same in both. Anything else is planned per side.
+every payer's region are the same in both (and none of them moved). Anything else is planned per side.
+
+A person who moved within the period is replayed under the region of each settlement's day
+(:meth:`gongji.simulate.facts.PersonFacts.region_on`).
 
 The side under the current policy must reproduce every recorded settlement's parts: :func:`baseline_mismatches`.
 """
@@ -113,7 +116,7 @@ class Side:
                                              payers=()))
         patient = world.people[s.patient_id]
         patient_party = world.party(patient, day)
-        patient_policy = self.policy(patient.region_code)
+        patient_policy = self.policy(patient_party.region_code)
         payers: list[tuple[int | None, int | None, int]] = [
             (b.id, b.priority, b.payer_id) for b in self._bound_to.get(patient.id, ()) if b.active_on(day)]
         if s.attested_payer_id is not None and patient_policy.paper_attestation \
@@ -122,8 +125,9 @@ class Side:
         candidates = []
         for binding_id, priority, payer_id in payers:
             payer = world.people[payer_id]
-            payer_policy = self.policy(payer.region_code)
-            steady = not payer.changes and not patient.changes
+            payer_region = payer.region_code if not payer.moves else payer.region_on(day)
+            payer_policy = self.policy(payer_region)
+            steady = not (payer.changes or payer.moves or patient.changes or patient.moves)
             key = (payer_id, patient.id, s.use)
             if steady and key in self._reasons:
                 reason = self._reasons[key]
@@ -136,9 +140,9 @@ class Side:
                     self._reasons[key] = reason
             if reason is not None:
                 continue
-            terms = self._terms.get(payer.region_code)
+            terms = self._terms.get(payer_region)
             if terms is None:
-                terms = self._terms[payer.region_code] = (payer_policy.reserve_line_fen,
+                terms = self._terms[payer_region] = (payer_policy.reserve_line_fen,
                                                           frozenset(payer_policy.funds_for_relatives))
             candidates.append(rules.PayerCandidate(
                 payer_id=payer_id, binding_id=binding_id, name=payer.name, name_sort_key=payer.name_sort_key,
