@@ -11,7 +11,7 @@ number: never a balance, and never why a bound payer did not pay (only how many 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
@@ -23,6 +23,7 @@ from gongji.api.calls import Call, IdempotencyKey, allow, allow_once
 from gongji.api.schemas import Id, IdNumber, Input, Output, PositiveFen, shown_id
 from gongji.auth.service import Role
 from gongji.clock import CST
+from gongji.contributions import service as contributions
 from gongji.errors import GongjiError
 from gongji.institutions.models import Institution
 from gongji.people.models import Person
@@ -116,6 +117,15 @@ class _Plan(Output):
     account_fen: int = Field(description="个人账户支付合计（含共济）· all paid by personal accounts (acct_pay)")
     cash_fen: int
     parts: list[PartView]
+    pooled_share_permille: int = Field(
+        description="统筹基金今日的支付比例（千分比，1000 为全额）· the pooled fund's share for the patient today, in "
+                    "permille of its usual share (LC-2, LC-4)")
+    pooled_share_reason: str = Field(description="normal, suspended, terminated, waiting, reduced, unknown")
+    waiting_until: date | None = Field(
+        description="待遇等待期最后一天（等待期内统筹基金不支付，个人账户照常）· the last day of the patient's waiting "
+                    "period: until then the pooled fund pays nothing; the personal account pays as usual (LC-4)")
+    reduced_share_until: date | None = Field(
+        description="统筹基金按降低比例支付的最后一天 · the last day of a reduced pooled-fund share (LC-4)")
 
 
 class QuoteView(_Plan):
@@ -182,7 +192,11 @@ def _plan_fields(call: Call, session: Session, result: settlements.SettlementRes
         known.update({line.payer_id: _Named(line.payer_name, line.payer_id_number) for line in result.lines})
     else:
         known = _people(session, {result.patient_id} | {line.payer_id for line in result.lines})
+    enrollment = session.get(Person, result.patient_id).enrollment
+    share = contributions.pooled_share(session, call.env, enrollment)  # LC-2, LC-4: what the patient is told too
     return dict(
+        pooled_share_permille=share.permille, pooled_share_reason=share.reason, waiting_until=share.waiting_until,
+        reduced_share_until=share.last_day if share.reason == "reduced" else None,
         institution_code=result.institution_code, patient=_shown(call, result.patient_id, known[result.patient_id]),
         use=result.use, amount_fen=result.amount_fen, own_fen=result.own_fen,
         mutual_aid_fen=result.mutual_aid_fen, account_fen=result.account_fen, cash_fen=result.cash_fen,

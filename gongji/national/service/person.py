@@ -19,6 +19,7 @@ and balance by trying card numbers (they are sequential) or ID numbers. So:
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from gongji.actors import Actor
 from gongji.auth import throttle
+from gongji.contributions import service as contributions
 from gongji.env import Env
 from gongji.errors import GongjiError
 from gongji.events.service import record as record_event
@@ -91,19 +93,36 @@ def person_info(msg: Message, data: dict[str, Any]) -> dict[str, Any]:
     }
     if enrollment.status != "normal":
         insured["paus_insu_date"] = wire.date_text(enrollment.status_since)
+    baseinfo = {
+        "psn_no": psn_no_of(person),
+        "psn_cert_type": codes.ID_CARD,
+        "certno": person.id_number,
+        "psn_name": person.name,
+        "gend": codes.GENDER[person.sex],
+        "brdy": wire.date_text(person.birth_date),
+        "age": age(person.birth_date, msg.env.today()),
+    }
+    extension = _pooled_share_extension(session, msg.env, enrollment)
+    if extension:
+        baseinfo["exp_content"] = extension
     return {
-        "baseinfo": {
-            "psn_no": psn_no_of(person),
-            "psn_cert_type": codes.ID_CARD,
-            "certno": person.id_number,
-            "psn_name": person.name,
-            "gend": codes.GENDER[person.sex],
-            "brdy": wire.date_text(person.birth_date),
-            "age": age(person.birth_date, msg.env.today()),
-        },
+        "baseinfo": baseinfo,
         "insuinfo": [insured],
         "idetinfo": [],
     }
+
+
+def _pooled_share_extension(session: Session, env: Env, enrollment: Enrollment) -> str | None:
+    """LC-4 in the field the standard leaves for extensions (``exp_content``, a JSON string): the last day of a
+    waiting period (待遇等待期, ``trt_wait_end_date``) or of a reduced pooled-fund share (``pool_share_end_date``,
+    with ``pool_share_prop`` as a ratio); None when neither applies."""
+    share = contributions.pooled_share(session, env, enrollment)
+    if share.reason == "waiting":
+        return json.dumps({"trt_wait_end_date": wire.date_text(share.last_day)})
+    if share.reason == "reduced":
+        return json.dumps({"pool_share_end_date": wire.date_text(share.last_day),
+                           "pool_share_prop": str(wire.ratio(share.permille))})
+    return None
 
 
 def _by_id_number(session: Session, id_number: str) -> Person:
