@@ -169,6 +169,22 @@ def require(session: Session, env: Env, *, agency_id: int, agent_id: int,
     return agency
 
 
+def acting_principal(session: Session, env: Env, *, agent: Any, agency_id: str, action: rules.Action | None) -> Any:
+    """The :class:`~gongji.auth.service.Principal` an agent (``agent``, logged in as himself) acts as through the
+    agency ``agency_id`` (as sent: text), once the agency allows ``action`` today (AG-1); the refusals of
+    :func:`require` otherwise. The API (``X-Gongji-Acting-For``) and the portal (its "acting for") both use it."""
+    from gongji.auth.service import Principal, Role
+
+    if agent.role is not Role.PERSON or agent.agent_id is not None:
+        raise GongjiError("AGENCY_NOT_FOR_AGENTS")
+    if not agency_id.isdigit() or len(agency_id) > 18:
+        raise GongjiError("AGENCY_NOT_IN_FORCE")
+    agency = require(session, env, agency_id=int(agency_id), agent_id=int(agent.id), action=action)
+    person = people.get(session, agency.principal_id)
+    return Principal(role=Role.PERSON, id=str(person.id), name=person.name, person_id=person.id,
+                     agent_id=int(agent.id), agency_id=agency.id)
+
+
 def start_acting(session: Session, env: Env, *, agency_id: int, agent: Actor) -> Agency:
     """The agent switches to acting for the principal (the portal's "acting for"): recorded, the principal told."""
     agency = in_force(session, env, agency_id=agency_id, agent_id=int(agent.id))

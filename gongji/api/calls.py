@@ -431,16 +431,9 @@ def _acting(session: Session, env: Env, request: Request, principal: Principal |
 
     if principal is None:
         raise GongjiError("AUTH_REQUIRED")
-    if principal.role is not Role.PERSON or principal.agent_id is not None:
-        raise GongjiError("AGENCY_NOT_FOR_AGENTS")
-    if not value.isdigit() or len(value) > 18:
-        raise GongjiError("AGENCY_NOT_IN_FORCE")
     route = request.scope.get("route")
-    action = agency_rules.api_action(request.method, getattr(route, "path", ""))
-    agency = agencies.require(session, env, agency_id=int(value), agent_id=int(principal.id), action=action)
-    person = people.get(session, agency.principal_id)
-    return Principal(role=Role.PERSON, id=str(person.id), name=person.name, person_id=person.id,
-                     agent_id=int(principal.id), agency_id=agency.id)
+    return agencies.acting_principal(session, env, agent=principal, agency_id=value,
+                                     action=agency_rules.api_action(request.method, getattr(route, "path", "")))
 
 
 IdempotencyKey = Annotated[

@@ -10,7 +10,15 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Match
 
-from gongji.web.pages import FRESH_COOKIE, FRESH_FOR_S, HERE, CsrfRefused, LoginRequired, login_redirect
+from gongji.web.pages import (
+    FRESH_COOKIE,
+    FRESH_FOR_S,
+    HERE,
+    ActingRefused,
+    CsrfRefused,
+    LoginRequired,
+    login_redirect,
+)
 
 
 def _has_page(app: FastAPI, path: str) -> bool:
@@ -63,6 +71,11 @@ def install(app: FastAPI) -> None:
         home = exc.login_path.rsplit("/login", 1)[0]
         back = form_page(request, home) if request.method == "POST" else exc.next_path
         return login_redirect(request, exc, back)
+
+    @app.exception_handler(ActingRefused)
+    async def _acting(request: Request, exc: ActingRefused):
+        # AG-1: a page the agent's agency does not allow, or an agency no longer in force
+        return portal.agents.refused_page(request, exc)
 
     @app.exception_handler(CsrfRefused)
     async def _csrf(request: Request, exc: CsrfRefused) -> RedirectResponse:

@@ -51,6 +51,8 @@ FLASH_COOKIE = "gongji_flash"
 #: the primary, so a person sees the change just made even when stale-tolerant pages read from a standby.
 FRESH_COOKIE = "gongji_fresh"
 FRESH_FOR_S = 10
+#: AG-1: the agency an agent acts through in the portal, bound to his login (:func:`acting_value`).
+ACTING_COOKIE = "gongji_acting"
 
 #: Error codes that are about one field of a form, when the error itself names none.
 FIELD_OF = {
@@ -91,6 +93,25 @@ class CsrfRefused(Exception):
     """A form POST without the page's CSRF token (another site's form, or a stale page)."""
 
 
+class ActingRefused(Exception):
+    """AG-1: an agent acting for someone asked for a page his agency does not allow (or it has ended)."""
+
+    def __init__(self, error: GongjiError) -> None:
+        super().__init__(error.code)
+        self.error = error
+
+
+def acting_value(agency_id: int, token: str) -> str:
+    """The acting cookie's value: the agency, bound to this login (a new login acts for nobody until chosen)."""
+    import hashlib
+
+    return f"{agency_id}.{hashlib.sha256(token.encode()).hexdigest()[:20]}"
+
+
+#: Portal pages where an agent is always himself: logging in and out, and his agencies.
+_HIMSELF = ("/portal/login", "/portal/logout", "/portal/agents")
+
+
 @dataclass
 class Page:
     request: Request
@@ -100,6 +121,9 @@ class Page:
     large: bool
     csrf: str
     set_cookies: dict[str, str] = field(default_factory=dict)
+    #: AG-1: the agent himself while he acts for ``principal`` (then the principal is the person acted for).
+    agent: Principal | None = None
+    acting_refused: GongjiError | None = None
 
     # -- who and where ---------------------------------------------------------------------------
 
@@ -123,7 +147,25 @@ class Page:
         """The logged-in insured person, or a redirect to the portal's login."""
         if self.principal is None or self.principal.role is not Role.PERSON:
             raise LoginRequired("/portal/login", self.request.url.path)
+        if self.acting_refused is not None:
+            raise ActingRefused(self.acting_refused)
         return self.principal
+
+    def may(self, path: str) -> bool:
+        """Whether the menu offers the portal page ``path``: always to a person himself; to an agent acting for
+        someone, the pages of the actions chosen (AG-1)."""
+        if self.agent is None or self.principal is None:
+            return True
+        from gongji.agents import rules as agency_rules
+        from gongji.agents import service as agencies
+
+        action = agency_rules.portal_action(path)
+        agency = self.acting_agency
+        return action is not None and agency is not None and action in agencies.terms(agency).actions
+
+    @property
+    def acting_agency(self):
+        return getattr(self, "_acting_agency", None)
 
     def staff(self) -> Principal:
         """The logged-in staff member (or administrator), or a redirect to the counter's login."""
@@ -271,9 +313,30 @@ async def page(request: Request) -> Page:
             principal, token = None, None
     else:
         token = None
+    agent, refused, agency = None, None, None
+    acting = cookies.get(ACTING_COOKIE)
+    path = request.url.path
+    if (principal is not None and principal.role is Role.PERSON and acting and token and "." in acting
+            and (path == "/portal" or path.startswith("/portal/")) and not path.startswith(_HIMSELF)):
+        agency_id, _ = acting.split(".", 1)
+        if hmac.compare_digest(acting, acting_value(int(agency_id) if agency_id.isdigit() else 0, token)):
+            from gongji.agents import rules as agency_rules
+            from gongji.agents import service as agencies
+
+            def resolve(s: Session):
+                found = agencies.acting_principal(s, state.env, agent=principal, agency_id=agency_id,
+                                                  action=agency_rules.portal_action(path))
+                return found, agencies.get(s, found.agency_id)
+
+            try:
+                (principal, agency), agent = await run_in_threadpool(state.db.read, resolve), principal
+            except GongjiError as error:
+                refused, agent = error, principal
     request.state.principal = principal
-    return Page(request=request, principal=principal, token=token, language=language, large=size == "large",
-                csrf=csrf, set_cookies=set_cookies)
+    page_ = Page(request=request, principal=principal, token=token, language=language, large=size == "large",
+                 csrf=csrf, set_cookies=set_cookies, agent=agent, acting_refused=refused)
+    page_._acting_agency = agency
+    return page_
 
 
 def login_redirect(request: Request, exc: LoginRequired, form_page: str) -> RedirectResponse:
