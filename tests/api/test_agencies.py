@@ -87,3 +87,11 @@ def test_ag1_staff_record_an_agency_at_the_counter_with_documents(api):
     r = api.client.post("/v1/agencies", headers=api.staff(), json=body)
     assert r.status_code == 201, r.text
     assert r.json()["channel"] == "counter" and len(r.json()["documents"]) == 3
+
+
+def test_ag1_every_route_an_agent_may_call_is_served(api):
+    """The table of routes an agent may call (rules.API_ACTIONS) names real routes only: a route renamed would
+    otherwise be refused to agents without anyone noticing."""
+    served = {(method.upper(), path) for path, ops in api.client.app.openapi()["paths"].items() for method in ops}
+    assert set(rules.API_ACTIONS) <= served, set(rules.API_ACTIONS) - served
+    assert ("GET", "/v1/people/{person_id}/notifications") in rules.API_ACTIONS
