@@ -111,11 +111,11 @@ def run_phase(url: str, family: HotFamily, *, seconds: float, seed: int, minimum
               grouped: bool = False) -> HotResult:
     """One thread per relative settling through the service layer for ``seconds`` (and at least ``minimum`` bills
     each, however slow the machine); the check after it. ``grouped``: the threads' settlements go through one
-    :class:`gongji.db.group.GroupCommit` (concurrent settlements share a transaction and its COMMIT)."""
+    :class:`gongji_tools.bench.group.GroupCommit` (concurrent settlements share a transaction and its COMMIT)."""
     import random
 
-    from gongji.db.group import GroupCommit
     from gongji.settlement import service as settlement
+    from gongji_tools.bench.group import GroupCommit
 
     db = Database(url, pool_size=len(family.relatives) + 2)
     start_fen = _balance(db, family.payer_id)  # a phase before this one may have paid from it

@@ -1,4 +1,4 @@
-"""Group commit (gongji/db/group.py): concurrent settlements in one transaction keep every invariant: each paid once,
+"""Group commit (gongji_tools/bench/group.py): concurrent settlements in one transaction keep every invariant: each paid once,
 none overdrawn, the ledger balanced, a refused one leaving nothing and failing no other.
 
 Rules: N-1, N-9 (balances never negative; every payment a balanced posting), N-10 (a retried request never pays twice).
@@ -13,10 +13,10 @@ from datetime import date
 import pytest
 from sqlalchemy import text
 
-from gongji.db.group import GroupCommit
 from gongji.errors import GongjiError
 from gongji.ledger import service as ledger
 from gongji.settlement import service as settlement
+from gongji_tools.bench.group import GroupCommit
 
 ADULT = date(1975, 5, 1)
 CHILD = date(2000, 5, 1)
