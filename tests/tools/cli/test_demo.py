@@ -227,3 +227,15 @@ def test_refusals_print_code_and_both_messages_and_exit_2(capsys):
     err = capsys.readouterr().err
     assert "SELF_BINDING: 不能为自己办理共济绑定" in err
     assert "SELF_BINDING: You cannot bind yourself" in err
+
+
+def test_demo_a_life_lc_1_lc_2_lc_4_lc_5_a_lapse_a_waiting_period_a_move(demo):
+    """LC-1, LC-2: contributions through February suspend her from 1 March, and she is told; her own account still
+    pays. LC-4: paying again after four months' break restores her with a waiting period to 31 December 2025.
+    LC-5: her move to Zhengzhou ends her binding for her mother in Ulanqab, and her mother is told why."""
+    text = chapter(demo[1], 6)
+    assert "自 2025-03-01 起暂停" in text and "医保待遇暂停：自 2025年3月1日 起" in text
+    assert paid(text, "马丽娟 本人账户", "120.00")
+    assert "待遇等待期至 2025-12-31" in text and "待遇等待期至 2025年12月31日" in text
+    assert "自动解除（不在同一省份）" in text and "家庭共济绑定已解除：马丽娟 的医保个人账户今后不再为您支付" in text
+    assert "第7章 账本核对" in demo[1]
