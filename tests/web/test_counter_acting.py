@@ -85,6 +85,13 @@ def test_hn_1_hn_7_a_clerk_keeps_a_family_for_someone_at_the_counter(desk):
              "family.member_left")
     found = [e for kind in kinds for e in _events(w, kind)]
     assert found and all(e.actor_id == "S4101" and e.channel == "counter" for e in found)
+    checks = _events(w, "counter.documents_checked")  # N-8: what was checked, for each action done
+    assert [e.data["action"] for e in checks] == ["family.create", "family.add_member", "family.add_member",
+                                                  "family.update_member", "family.remove_member", "family.leave"]
+    assert all(e.actor_id == "S4101" and e.data["documents"] == ["id_card", "insurance_card",
+                                                                 "marriage_certificate", "household_register"]
+               for e in checks)
+    assert [e.subject_id for e in checks][-1] == son.id
 
 
 def _hidden(html: str) -> dict[str, str]:

@@ -91,7 +91,7 @@ async def pay_contribution(p: P, person_id: int) -> HTMLResponse:
 
     def work(s: Session) -> Any:
         payer, policy = desk.acting_for(s, p, staff, person_id)
-        desk.require_checklist(form, policy)
+        desk.checked(s, p, staff, payer, policy, form, action="resident_contribution")
         chosen = values.get("beneficiary", "")
         if chosen not in {value for value, _ in _relatives(s, p, payer.id)}:
             raise Refused({"beneficiary": p.t("请选择本人已绑定的城乡居民医保亲属。",

@@ -14,10 +14,11 @@ from gongji.auth.service import Principal
 from gongji.authorizations import rules as binding_rules
 from gongji.authorizations.service import same_name
 from gongji.errors import GongjiError
+from gongji.events.service import record as record_event
 from gongji.people import service as people
 from gongji.people.models import Person
 from gongji.policy import RegionPolicy
-from gongji.terms import DocumentKind
+from gongji.terms import Channel, DocumentKind
 from gongji.web.counter.common import form_key, naming, render, require_person
 from gongji.web.forms import Refused
 from gongji.web.pages import Page
@@ -47,6 +48,22 @@ def require_checklist(form: dict[str, str], policy: RegionPolicy) -> list[Docume
     checked = ticked(form, policy)
     binding_rules.check_counter_documents(True, frozenset(checked), policy)
     return checked
+
+
+#: The event that keeps what the clerk checked before acting for a person (N-8).
+CHECKED = "counter.documents_checked"
+
+
+def checked(s: Session, p: Page, staff: Principal, person: Person, policy: RegionPolicy, form: dict[str, str], *,
+            action: str) -> list[DocumentKind]:
+    """:func:`require_checklist`, and the documents kept in an event naming the clerk (actor, channel ``counter``),
+    the person and the action, in the transaction of the action itself (a refused action keeps none; a money form
+    sent twice keeps its check twice and moves the money once)."""
+    kinds = require_checklist(form, policy)
+    record_event(s, p.env, kind=CHECKED, actor=staff.actor(Channel.COUNTER), subject_type="person",
+                 subject_id=person.id, concerns=[person.id],
+                 data={"action": action, "documents": [k.value for k in kinds]})
+    return kinds
 
 
 def kept_ticks(form: dict[str, str]) -> dict[str, str]:

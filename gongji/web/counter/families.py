@@ -77,7 +77,8 @@ def _member(s: Session, p: Page, family_id: int, member_id: int):
     return people.get(s, member_id)
 
 
-async def _act(p: Page, person_id: int, work: Callable[[Session, Any], str], *, flash: str) -> HTMLResponse:
+async def _act(p: Page, person_id: int, work: Callable[[Session, Any], str], *, flash: str,
+               action: str) -> HTMLResponse:
     """Run ``work(session, actor)`` for the person once the checklist is ticked; the family page again, with the
     refusal next to its field, or with the notice."""
     form = await p.form()
@@ -85,8 +86,8 @@ async def _act(p: Page, person_id: int, work: Callable[[Session, Any], str], *, 
     values = {k: form.get(k, "").strip() for k in FIELDS if k != "documents"} | desk.kept_ticks(form)
 
     def run(s: Session) -> str:
-        _, policy = desk.acting_for(s, p, staff, person_id)
-        desk.require_checklist(form, policy)
+        person, policy = desk.acting_for(s, p, staff, person_id)
+        desk.checked(s, p, staff, person, policy, form, action=action)
         return work(s, form) or flash
 
     done = await forms.attempt(p, p.write(run), fields=FIELDS)
@@ -109,7 +110,7 @@ async def create_family(p: P, person_id: int) -> HTMLResponse:
                                      actor=staff.actor(Channel.COUNTER))
         return "family_created"
 
-    return await _act(p, person_id, work, flash="family_created")
+    return await _act(p, person_id, work, flash="family_created", action="family.create")
 
 
 @router.post("/people/{person_id}/family/members", response_class=HTMLResponse)
@@ -125,7 +126,7 @@ async def add_member(p: P, person_id: int) -> HTMLResponse:
                                   relationship=form.get("relationship", ""), actor=staff.actor(Channel.COUNTER))
         return "member_added"
 
-    return await _act(p, person_id, work, flash="member_added")
+    return await _act(p, person_id, work, flash="member_added", action="family.add_member")
 
 
 @router.post("/people/{person_id}/family/members/{member_id}/relationship", response_class=HTMLResponse)
@@ -141,7 +142,7 @@ async def update_member(p: P, person_id: int, member_id: int) -> HTMLResponse:
                                      actor=staff.actor(Channel.COUNTER))
         return "member_updated"
 
-    return await _act(p, person_id, work, flash="member_updated")
+    return await _act(p, person_id, work, flash="member_updated", action="family.update_member")
 
 
 @router.post("/people/{person_id}/family/members/{member_id}/remove", response_class=HTMLResponse)
@@ -156,7 +157,7 @@ async def remove_member(p: P, person_id: int, member_id: int) -> HTMLResponse:
                                      actor=staff.actor(Channel.COUNTER))
         return "member_removed"
 
-    return await _act(p, person_id, work, flash="member_removed")
+    return await _act(p, person_id, work, flash="member_removed", action="family.remove_member")
 
 
 @router.post("/people/{person_id}/family/leave", response_class=HTMLResponse)
@@ -171,4 +172,4 @@ async def leave_family(p: P, person_id: int) -> HTMLResponse:
                                     actor=staff.actor(Channel.COUNTER))
         return "family_dissolved" if family.householder_id == person.id else "counter_family_left"
 
-    return await _act(p, person_id, work, flash="counter_family_left")
+    return await _act(p, person_id, work, flash="counter_family_left", action="family.leave")

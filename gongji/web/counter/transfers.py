@@ -77,7 +77,7 @@ async def transfer(p: P, person_id: int) -> HTMLResponse:
 
     def work(s: Session) -> Any:
         payer, policy = desk.acting_for(s, p, staff, person_id)
-        desk.require_checklist(form, policy)
+        desk.checked(s, p, staff, payer, policy, form, action="transfer")
         relative = desk.relative(s, p, form)
         desk.check_relative_name(p, form.get("name"), relative)
         if form.get("agreement") != "yes":

@@ -91,13 +91,13 @@ async def send_form(p: P, person_id: int) -> HTMLResponse:
     return await _page(p, person_id, template=SEND)
 
 
-async def _act(p: Page, person_id: int, work, *, flash: str) -> HTMLResponse:
+async def _act(p: Page, person_id: int, work, *, flash: str, action: str) -> HTMLResponse:
     form = await p.form()
     staff = p.staff()
 
     def run(s: Session) -> None:
         person, policy = desk.acting_for(s, p, staff, person_id)
-        desk.require_checklist(form, policy)
+        desk.checked(s, p, staff, person, policy, form, action=action)
         work(s, person, form, staff)
 
     done = await forms.attempt(p, p.write(run), fields=("documents",))
@@ -113,7 +113,7 @@ async def open_wallet(p: P, person_id: int) -> HTMLResponse:
     def work(s: Session, person, form, staff) -> None:
         wallets.open_wallet(s, p.env, id_number=person.id_number, actor=staff.actor(Channel.COUNTER))
 
-    return await _act(p, person_id, work, flash="counter_wallet_opened")
+    return await _act(p, person_id, work, flash="counter_wallet_opened", action="wallet.open")
 
 
 @router.post("/people/{person_id}/wallet/transfers/{transfer_id}/accept", response_class=HTMLResponse)
@@ -127,7 +127,7 @@ async def accept(p: P, person_id: int, transfer_id: int) -> HTMLResponse:
         wallets.accept(s, p.env, transfer_id=transfer_id, idempotency_key=staff_key(staff.id, form_key(form)),
                        actor=staff.actor(Channel.COUNTER))
 
-    return await _act(p, person_id, work, flash="counter_wallet_accepted")
+    return await _act(p, person_id, work, flash="counter_wallet_accepted", action="wallet.accept")
 
 
 @router.post("/people/{person_id}/wallet/send", response_class=HTMLResponse)
@@ -143,7 +143,7 @@ async def send(p: P, person_id: int) -> HTMLResponse:
 
     def work(s: Session) -> Any:
         payer, policy = desk.acting_for(s, p, staff, person_id)
-        desk.require_checklist(form, policy)
+        desk.checked(s, p, staff, payer, policy, form, action="wallet.send")
         relative = desk.relative(s, p, form)
         desk.check_relative_name(p, form.get("name"), relative)
         fen = yuan_fen(form.get("amount"), field="amount")
