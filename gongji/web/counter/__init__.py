@@ -13,10 +13,11 @@ A module per area registers its pages on the one :data:`router`: :mod:`.login`, 
 page), :mod:`.bindings`, :mod:`.binding_changes`, :mod:`.settlements`, :mod:`.attestation`, :mod:`.report`, :mod:`.password` (a reset after
 the ID card is checked), and what is done for the person who came in (:mod:`.desk`: the checklist, the relative by
 ID or card number): :mod:`.families`, :mod:`.transfers`, :mod:`.contributions`, :mod:`.wallet`, :mod:`.person`
-(status and contributions, a binding's proof). Refusals are put next to their fields by :mod:`gongji.web.forms`.
+(status and contributions, a binding's proof), :mod:`.agents` (agencies, AG-1). Refusals are put next to their fields by :mod:`gongji.web.forms`.
 """
 
 from gongji.web.counter import (  # noqa: F401
+    agents,
     attestation,
     binding_changes,
     bindings,
