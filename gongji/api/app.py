@@ -29,6 +29,7 @@ ROUTERS = [
     "gongji.contributions.endpoints",
     "gongji.authorizations.endpoints",
     "gongji.authorizations.change_endpoints",
+    "gongji.statements.endpoints",
     "gongji.settlement.endpoints",
     "gongji.transfers.endpoints",
     "gongji.wallet.endpoints",

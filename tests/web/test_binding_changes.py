@@ -68,3 +68,20 @@ def test_n_7_a_corrected_relationship_needs_the_agreement_again(portal):  # noqa
     done = portal.follow(portal.post(f"{url}/relationship", {"relationship": "spouse", "agreement": "yes"},
                                      form_page=url))
     assert notice(done.text) == "关系已更正。" and _binding(w, binding_id).relationship == "spouse"
+
+
+def test_pp_2_the_relatives_statement_shows_what_was_paid_for_him_not_the_balance(portal):  # noqa: F811
+    w = portal.world
+    w.institution()
+    payer = w.person("钱建国", born=date(1960, 3, 1), current_fen=80_000)
+    son = w.person("钱小明", born=date(1990, 5, 1))
+    w.bind(payer, son, "child")
+    w.settle(son, 1_234)
+    portal.log_in(son)
+    assert by_testid(portal.get("/portal/payments").text)["statements"]
+    page = portal.get("/portal/statements")
+    assert page.status_code == 200 and "12.34" in page.text and "钱建国" in page.text and "787.66" not in page.text
+    pdf = portal.get("/portal/statements/file", params={"format": "pdf"})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    bad = portal.get("/portal/statements", params={"period": "2099-01"})
+    assert bad.status_code == 400 and field_error(bad.text, "period")

@@ -10,7 +10,7 @@ refunds or settles once, as an ``Idempotency-Key`` does for the API; the key is 
 like the API keeps a staff member's keys apart from the institutions' own.
 
 A module per area registers its pages on the one :data:`router`: :mod:`.login`, :mod:`.find` (a person and his
-page), :mod:`.bindings`, :mod:`.binding_changes`, :mod:`.settlements`, :mod:`.attestation`, :mod:`.report`, :mod:`.password` (a reset after
+page), :mod:`.bindings`, :mod:`.binding_changes`, :mod:`.settlements`, :mod:`.statements`, :mod:`.attestation`, :mod:`.report`, :mod:`.password` (a reset after
 the ID card is checked), and what is done for the person who came in (:mod:`.desk`: the checklist, the relative by
 ID or card number): :mod:`.families`, :mod:`.transfers`, :mod:`.contributions`, :mod:`.wallet`, :mod:`.person`
 (status and contributions, a binding's proof), :mod:`.agents` (agencies, AG-1). Refusals are put next to their fields by :mod:`gongji.web.forms`.
@@ -29,6 +29,7 @@ from gongji.web.counter import (  # noqa: F401
     person,
     report,
     settlements,
+    statements,
     transfers,
     wallet,
 )

@@ -6,7 +6,7 @@ binding where the region binds (HLJ-7), families where it has them (HN-1), trans
 prior-years funds instead (HZ-1..HZ-4). The medical insurance wallet is everyone's (WAL-1..WAL-4, HN-9).
 
 A module per area registers its pages on the one :data:`router`: :mod:`.home` (log in, home), :mod:`.bindings`,
-:mod:`.binding_changes`, :mod:`.family`, :mod:`.payments`, :mod:`.transfers`, :mod:`.notifications`, :mod:`.wallet`, :mod:`.agents`
+:mod:`.binding_changes`, :mod:`.family`, :mod:`.payments`, :mod:`.statements`, :mod:`.transfers`, :mod:`.notifications`, :mod:`.wallet`, :mod:`.agents`
 (acting for someone, AG-1). Forms are checked
 and their refusals shown next to their fields by :mod:`gongji.web.forms`, with the portal's wording
 (:data:`.common.WORDING`). A refused form comes back with what was typed in it.
@@ -20,6 +20,7 @@ from gongji.web.portal import (  # noqa: F401
     home,
     notifications,
     payments,
+    statements,
     transfers,
     wallet,
 )
