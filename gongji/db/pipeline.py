@@ -94,7 +94,7 @@ def _raise(connection: Connection, dbapi: Any, cursor: Any, sql: str, params: An
 def _send_pending(cursor: Any, pending: list[tuple[str, dict[str, Any]]]) -> None:
     while pending:
         sql, params = pending.pop(0)
-        cursor.execute(sql, params, prepare=True)
+        cursor.execute(sql, params)  # prepared as psycopg decides (prepare_threshold: none behind a pooler)
 
 
 def read(session: Session, statement: Any, params: dict[str, Any]) -> list[Any]:
@@ -114,7 +114,7 @@ def read(session: Session, statement: Any, params: dict[str, Any]) -> list[Any]:
             if dbapi.pgconn.transaction_status == psycopg.pq.TransactionStatus.IDLE:
                 _begin(dbapi, before)
             _send_pending(before, pending)
-            cursor.execute(sql, values, prepare=True)
+            cursor.execute(sql, values)  # prepared as psycopg decides (prepare_threshold: none behind a pooler)
         rows = cursor.fetchall()
     except psycopg.Error as exc:
         _raise(connection, dbapi, cursor, sql, values, exc)
