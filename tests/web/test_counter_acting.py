@@ -297,3 +297,42 @@ def test_sz_4_a_relative_is_bound_at_a_shenzhen_counter_by_card_number(desk):
     assert r.status_code == 303, r.text
     page = desk.follow(r)
     assert by_testid(page.text)["binding-payer"] and "陈小明" in by_testid(page.text)["binding-payer"][0]
+
+
+def test_hn_9_a_clerk_sends_into_the_wallet_of_a_relative_insured_in_another_province(desk, clock):
+    """Harbin, linked to the other provinces through a hub: the son's ID number and Henan (41) chosen, the review
+    shows the province, the confirmed transfer is on its way with a message for the hub; the payer's own province
+    and a missing province are refused next to the field."""
+    from datetime import datetime
+
+    from sqlalchemy import select
+
+    from gongji.clock import CST
+    from gongji.federation.config import FederationConfig, Peer
+    from gongji.federation.models import OutboxMessage
+    from gongji.people.ids import compose_id_number
+    from tests.conftest import TODAY
+
+    clock.set(datetime(2025, 6, 2, 10, tzinfo=CST))
+    w = desk.world
+    w.env.federation = FederationConfig(role="province", province="23", hub=Peer("hub", "http://127.0.0.1:9",
+                                                                                 b"s" * 16))
+    payer = w.person("赵德胜", current_fen=200_000)
+    son = compose_id_number("410100", TODAY.replace(year=1995), 7, "M")
+    desk.log_in()
+    url = f"/counter/people/{payer.id}/wallet/send"
+    docs = {"doc_e_voucher": "yes", "doc_id_card": "yes", "doc_commitment_letter": "yes"}
+    form = {"id_number": son, "relationship": "child", "amount": "800", "elsewhere": "yes",
+            "beneficiary_province": "41", "step": "review", **docs}
+    page = desk.get(url).text
+    assert 'value="41"' in page and 'value="23"' not in page
+    for changes in ({"beneficiary_province": "23"}, {"beneficiary_province": ""}):
+        r = desk.post(url, {**form, **changes}, token_from=url)
+        assert r.status_code == 400 and field_error(r.text, "beneficiary_province"), changes
+    r = desk.post(url, form, token_from=url)
+    assert r.status_code == 200 and "河南省" in by_testid(r.text)["confirm"][0], page_error(r.text)
+    assert _confirm(desk, url, r.text).status_code == 303
+    outbox = w.db.read(lambda s: s.execute(select(OutboxMessage.kind, OutboxMessage.destination)).all())
+    assert [tuple(m) for m in outbox] == [("wallet.transfer", "41")]
+    [row] = by_testid(desk.get(f"/counter/people/{payer.id}/wallet").text)["sent-row"]
+    assert "在途" in row and "800.00" in row

@@ -19,9 +19,9 @@ from gongji.wallet.models import WalletTransfer
 from gongji.web import forms
 from gongji.web.counter import desk
 from gongji.web.counter.common import P, form_key, not_shown, person_row, render, router, yuan_fen
-from gongji.web.forms import DryRun
+from gongji.web.forms import DryRun, Refused
 from gongji.web.pages import FLASHES, Page, yuan
-from gongji.web.portal.wallet import wallet_limits, wallet_summary
+from gongji.web.portal.wallet import PROVINCES, province_label, wallet_limits, wallet_summary
 
 FLASHES.setdefault("counter_wallet_opened", ("医保钱包已为其开通。亲属转入的钱可在窗口或其本人手机上接收。",
                                              "The wallet is open. Money relatives send can be accepted here or "
@@ -30,7 +30,7 @@ FLASHES.setdefault("counter_wallet_accepted", ("已为其接收，钱已转入�
 FLASHES.setdefault("counter_wallet_sent", ("已转入亲属的医保钱包，待亲属接收。",
                                            "Sent to the relative's wallet; it waits for the relative to accept it."))
 SEND = "counter/wallet_send.html"
-FIELDS = ("name", "id_number", "card_no", "relationship", "amount", "documents")
+FIELDS = ("name", "id_number", "card_no", "relationship", "amount", "elsewhere", "beneficiary_province", "documents")
 _STATES = {wallets.SENT: ("待接收", "waiting to be accepted"), wallets.ACCEPTED: ("已接收", "accepted"),
            wallets.RETURNED: ("未接收，已退回", "not accepted: returned"), wallets.REFUSED: ("被拒收", "refused")}
 
@@ -43,7 +43,8 @@ def _row(s: Session, p: Page, row: WalletTransfer, *, incoming: bool, now) -> di
         name, number = other.name, other.id_number
     else:
         name, number = p.t("外省参保亲属", "relative insured elsewhere"), row.beneficiary_id_number
-    zh, en = _STATES.get(row.state, (row.state, row.state))
+    zh, en = ("在途", "on its way") if row.state == wallets.SENT and row.direction == wallets.OUT else \
+        _STATES.get(row.state, (row.state, row.state))
     return {"id": row.id, "transfer_no": row.transfer_no, "other_name": name, "other_id_number": mask(number),
             "amount_fen": row.amount_fen, "state": p.t(zh, en), "sent_at": row.sent_at,
             "return_due_at": row.return_due_at,
@@ -64,6 +65,9 @@ def _context(p: Page, person_id: int):
                 "sent": [_row(s, p, r, incoming=False, now=now) for r in sent],
                 "balances": people.balances(s, person.id), "limits": wallet_limits(p, policy),
                 "documents": desk.checklist(p, policy),
+                "provinces": [("", p.t("请选择省份", "Choose the province"))] + [
+                    (code, p.t(f"{zh}（{code}）", f"{en} ({code})")) for code, zh, en in PROVINCES
+                    if code != people.enrollment_of(person).region_code[:2]],
                 "relationships": [(r.value, p.t(r.zh, r.en)) for r in policy.allowed_relationships]}
 
     return work
@@ -130,10 +134,27 @@ async def accept(p: P, person_id: int, transfer_id: int) -> HTMLResponse:
     return await _act(p, person_id, work, flash="counter_wallet_accepted", action="wallet.accept")
 
 
+def _province(p: Page, payer, form: dict[str, str]) -> str | None:
+    """HN-9: the relative's province when he is insured in another one (ticked), else None."""
+    if form.get("elsewhere") != "yes":
+        return None
+    province = (form.get("beneficiary_province") or "").strip()
+    if province not in {code for code, _, _ in PROVINCES}:
+        raise Refused({"beneficiary_province": p.t("请选择亲属参保的省份。", "Choose the province where the relative is insured.")})
+    if province == people.enrollment_of(payer).region_code[:2]:
+        raise Refused({"beneficiary_province": p.t("亲属在本省参保时，不用勾选“亲属在外省参保”。",
+                                                   "The relative is insured in this province: leave the box unticked.")})
+    if not (form.get("id_number") or "").strip():
+        raise Refused({"id_number": p.t("外省参保的亲属须填写身份证号码。",
+                                        "For a relative insured in another province give the ID number.")})
+    return province
+
+
 @router.post("/people/{person_id}/wallet/send", response_class=HTMLResponse)
 async def send(p: P, person_id: int) -> HTMLResponse:
-    """WAL-1..WAL-3: send from the person's account into a relative's wallet (this province), review and confirm
-    as a transfer; the service checks the limits, the hours and the reserve line."""
+    """WAL-1..WAL-3: send from the person's account into a relative's wallet, in this province or through the
+    national platform to another one (HN-9); review and confirm as a transfer; the service checks the limits, the
+    hours and the reserve line."""
     form = await p.form()
     staff = p.staff()
     values = {k: form.get(k, "").strip() for k in FIELDS if k != "documents"} | desk.kept_ticks(form)
@@ -144,16 +165,23 @@ async def send(p: P, person_id: int) -> HTMLResponse:
     def work(s: Session) -> Any:
         payer, policy = desk.acting_for(s, p, staff, person_id)
         desk.checked(s, p, staff, payer, policy, form, action="wallet.send")
-        relative = desk.relative(s, p, form)
-        desk.check_relative_name(p, form.get("name"), relative)
+        province = _province(p, payer, form)
+        if province is None:
+            relative = desk.relative(s, p, form)
+            desk.check_relative_name(p, form.get("name"), relative)
+            number, shown = relative.id_number, f"{relative.name}（{mask(relative.id_number)}）"
+        else:  # HN-9: insured in another province, his ID number checked there, his name not known here
+            number = (form.get("id_number") or "").strip()
+            shown = f"{mask(number)} · {province_label(p, province)}"
         fen = yuan_fen(form.get("amount"), field="amount")
-        row = wallets.send(s, p.env, payer_id_number=payer.id_number, beneficiary_id_number=relative.id_number,
+        row = wallets.send(s, p.env, payer_id_number=payer.id_number, beneficiary_id_number=number,
                            relationship=form.get("relationship", ""), amount_fen=fen,
-                           idempotency_key=staff_key(staff.id, key), actor=staff.actor(Channel.COUNTER))
+                           idempotency_key=staff_key(staff.id, key), actor=staff.actor(Channel.COUNTER),
+                           beneficiary_province=province)
         if not desk.confirmed(form):
             raise DryRun({"person": person_row(payer), "rows": [
                 (p.t("转出人", "From"), f"{payer.name}（{mask(payer.id_number)}）"),
-                (p.t("转入亲属的医保钱包", "Into the wallet of"), f"{relative.name}（{mask(relative.id_number)}）"),
+                (p.t("转入亲属的医保钱包", "Into the wallet of"), shown),
                 (p.t("金额", "Amount"), f"{yuan(fen)} {p.t('元', 'yuan')}"),
                 (p.t("其中当年账户 / 历年账户", "Current-year / prior-years"),
                  f"{yuan(row.current_year_fen)} / {yuan(row.prior_years_fen)}")]})
