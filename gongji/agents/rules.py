@@ -29,8 +29,8 @@ class Action(Labelled):
     RECORDS = "records", "查询账户、记录和消息", "view accounts, records, statements and notices"
     BINDINGS = "bindings", "办理共济绑定和解绑", "bind and unbind relatives"
     FAMILY = "family", "管理家庭共济网", "manage the family"
-    WALLET = "wallet", "医保钱包", "the medical insurance wallet"
-    TRANSFERS = "transfers", "划转和代缴", "transfers and contributions"
+    WALLET = "wallet", "使用医保钱包", "use the medical insurance wallet"
+    TRANSFERS = "transfers", "办理划转和代缴", "make transfers and contributions"
 
 
 @dataclass(frozen=True)

@@ -55,8 +55,8 @@ CODES: dict[str, ErrorSpec] = {
     ),
     "AGENCY_ACTION_NOT_GRANTED": ErrorSpec(
         403,
-        "委托人未委托您{action_zh}。如需代办此事项，请委托人重新委托并选择该事项。",
-        "The person did not authorize you for {action_en}. To do it, ask for a new agency that includes it.",
+        "委托人未委托您办理“{action_zh}”。如需代办此事项，请委托人重新委托并选择该事项。",
+        "The person did not authorize you to {action_en}. To do it, ask for a new agency that includes it.",
     ),
     "AGENCY_NOT_FOR_AGENTS": ErrorSpec(
         403,

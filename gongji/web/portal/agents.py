@@ -193,7 +193,7 @@ def refused_page(request: Request, exc: ActingRefused) -> HTMLResponse:
     from gongji.api.problems import language_of
     from gongji.web.pages import LANG_COOKIE, SIZE_COOKIE
 
-    language = request.cookies.get(LANG_COOKIE)
+    language = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
     if language not in ("zh", "en"):
         language = language_of(request.headers.get("accept-language"))
 
@@ -202,7 +202,7 @@ def refused_page(request: Request, exc: ActingRefused) -> HTMLResponse:
 
     error: GongjiError = exc.error
     response = templates.TemplateResponse(request, "portal/acting_refused.html", {
-        "t": t, "lang": language, "large": request.cookies.get(SIZE_COOKIE) == "large",
+        "t": t, "lang": language, "large": (request.query_params.get("size") or request.cookies.get(SIZE_COOKIE)) == "large",
         "principal": request.cookies.get(SESSION_COOKIE) is not None, "csrf": request.cookies.get("gongji_csrf", ""),
         "flash": None, "errors": {}, "values": {}, "message": error.message(language), "code": error.code,
     }, status_code=403)
