@@ -114,8 +114,8 @@ def to_pdf(st: Statement, language: str = "zh") -> bytes:
     doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=14 * mm, rightMargin=14 * mm, topMargin=14 * mm,
                             bottomMargin=14 * mm, title=title(st, language), author="Gongji")
     story = [Paragraph(title(st, language), heading),
-             Paragraph(f"{t('姓名', 'Name')}：{st.name}　{t('身份证号码', 'ID number')}：{st.id_number}", body),
-             Paragraph(f"{t('期间', 'Period')}：{st.period.first_day.isoformat()} — {st.period.last_day.isoformat()}",
+             Paragraph(f"{t('姓名：', 'Name: ')}{st.name}　{t('身份证号码：', 'ID number: ')}{st.id_number}", body),
+             Paragraph(f"{t('期间：', 'Period: ')}{st.period.first_day.isoformat()} — {st.period.last_day.isoformat()}",
                        body)]
     for name, header, rows in sections(st, language):
         story.append(Paragraph(name, sub))
