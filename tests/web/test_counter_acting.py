@@ -71,6 +71,9 @@ def test_hn_1_hn_7_a_clerk_keeps_a_family_for_someone_at_the_counter(desk):
     assert r.status_code == 303
     page = desk.follow(r)
     assert len(by_testid(page.text)["member-row"]) == 2
+    form = page.text[page.text.index('data-testid="family"'):]
+    assert "formaction" not in form[:form.index("<button")] + form[form.index("<button"):].split(">", 1)[0], \
+        "Enter in the add form must add a member, not act on the first member's row"
     r = desk.post(f"{url}/members/{wife.id}/relationship", {f"relationship_{wife.id}": "spouse", **HENAN_DOCS},
                   token_from=url)
     assert r.status_code == 303, r.text
