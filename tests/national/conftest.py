@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -169,6 +170,20 @@ def pharmacy(api: Api) -> His:
 def zz_hospital(api: Api) -> His:
     """A Zhengzhou (Henan, 410100) hospital."""
     return institution(api, ZHENGZHOU_HOSPITAL, "郑州市第一人民医院", city="zhengzhou")
+
+
+@pytest.fixture
+def family(api: Api) -> tuple[Person, Person]:
+    """A Harbin patient with 100.00 of her own and her father bound to her with 200.00: (patient, father)."""
+    father = api.world.person("张建国", born=date(1960, 1, 1), current_fen=20_000)
+    patient = api.world.person("张丽", sex="F", born=date(1990, 2, 2), current_fen=10_000)
+    api.world.bind(father, patient, "child")
+    return patient, father
+
+
+def totals(api: Api, *people: Person) -> list[int]:
+    """Each person's money, all his accounts together."""
+    return [api.world.total(p) for p in people]
 
 
 # -- Henan families (HN-1, HN-3): bindings only inside a family, with proof ---------------------------

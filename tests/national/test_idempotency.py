@@ -5,24 +5,17 @@ databases.
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
-import pytest
-
-from tests.national.conftest import answer, cancel_input, open_visit, register_input, settle_input, unchanged
-
-
-@pytest.fixture
-def family(api):
-    father = api.world.person("张建国", born=date(1960, 1, 1), current_fen=20_000)
-    patient = api.world.person("张丽", sex="F", born=date(1990, 2, 2), current_fen=10_000)
-    api.world.bind(father, patient, "child")
-    return patient, father
-
-
-def totals(api, *people) -> list[int]:
-    return [api.world.total(p) for p in people]
+from tests.national.conftest import (
+    answer,
+    cancel_input,
+    open_visit,
+    register_input,
+    settle_input,
+    totals,
+    unchanged,
+)
 
 
 def test_ni_1_same_settlement_twice_is_answered_once(api, hospital, family):
