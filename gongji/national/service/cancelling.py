@@ -13,6 +13,7 @@ from gongji.national import tables, wire
 from gongji.national.models import NiFeeDetail, NiMessage, NiSettlement, NiVisit
 from gongji.national.service.answers import pharmacy_cancel_setlinfo, setldetail, short_setlinfo
 from gongji.national.service.message import Message, own_balance, psn_no_of, stored_message
+from gongji.national.service.restoring import restore
 from gongji.national.service.settling import fund_year, record_settlement
 from gongji.national.service.visits import close_visit, settled_on
 from gongji.people.models import Person
@@ -115,8 +116,8 @@ def cancel_pharmacy(msg: Message, data: dict[str, Any]) -> dict[str, Any]:
     return {"setlinfo": pharmacy_cancel_setlinfo(msg, row), "setldetail": setldetail(row)}
 
 
-#: What 2601 can undo, and how.
-REVERSIBLE = ("2201", "2204", "2207", "2102")
+#: What 2601 can undo, and how (and 2208, 2103: :mod:`gongji.national.service.restoring`).
+REVERSIBLE = ("2201", "2204", "2207", "2102", "2208", "2103")
 
 
 def reverse(msg: Message, data: dict[str, Any]) -> dict[str, Any]:
@@ -146,18 +147,13 @@ def reverse(msg: Message, data: dict[str, Any]) -> dict[str, Any]:
         raise GongjiError("NI_PERSON_MISMATCH", field="psn_no", name_zh="人员编号", psn_no=node["psn_no"])
     if original.status == "reversed":
         return {}
-    if oinfno in ("2208", "2103"):  # in the standard's list; refused here, see docs/national-interface.md
-        again = "2206、2207" if oinfno == "2208" else "2101、2102"
+    if oinfno in ("2208", "2103"):  # the cancellation is void: its settlement stands again, or a refusal
+        restore(msg, original, person)
+    elif oinfno not in REVERSIBLE:
         raise GongjiError("NI_NOT_REVERSIBLE", omsgid=omsgid, oinfno=oinfno,
-                          reason_zh=f"结算撤销不冲正：退回的钱可能已被使用；如需恢复结算，请重新办理（{again}）",
-                          reason_en=f"a cancellation is not reversed, as the money it gave back may be spent; to "
-                                    f"settle again, send {again.replace('、', ' and ')}")
-    if oinfno not in REVERSIBLE:
-        raise GongjiError("NI_NOT_REVERSIBLE", omsgid=omsgid, oinfno=oinfno,
-                          reason_zh=f"可冲正的交易为 {'、'.join(REVERSIBLE)}；撤销类交易请重新办理原业务",
-                          reason_en=f"the reversible transactions are {', '.join(REVERSIBLE)}; a cancellation is "
-                                    "undone by doing the business again")
-    if oinfno in ("2207", "2102"):
+                          reason_zh=f"可冲正的交易为 {'、'.join(REVERSIBLE)}",
+                          reason_en=f"the reversible transactions are {', '.join(REVERSIBLE)}")
+    elif oinfno in ("2207", "2102"):
         settled = msg.session.get(NiSettlement, original.settlement_id)
         if settled.status == "settled":
             cancel(msg, settlement_of(msg, str(settled.id), person, None), person, how_zh="冲正",
