@@ -203,3 +203,15 @@ RECONCILIATION = (
     number("fixmedins_setl_cnt", "定点医药机构结算笔数", 10, 0, required=True),
     text("refd_setl_flag", "退费结算标志", 3, choices=("0", "1")),
 )
+
+#: 5201 就诊信息查询 input ``data``: the person's visits at the institution in a period.
+VISIT_QUERY = (
+    PSN_NO,
+    moment("begntime", "开始时间", required=True),
+    moment("endtime", "结束时间"),
+    text("med_type", "医疗类别", 6),
+    text("mdtrt_id", "就诊ID", 30),
+)
+
+#: 5206 人员累计信息查询 input ``data``: the person's accumulated figures of a year (``cum_ym`` yyyyMM).
+ACCUMULATION_QUERY = (PSN_NO, text("cum_ym", "累计年月", 6))

@@ -45,7 +45,7 @@ def line_split(row: dict[str, Any], *, limited: bool) -> dict[str, Any]:
     return out
 
 
-def _people_fields(person: Person) -> dict[str, Any]:
+def people_fields(person: Person) -> dict[str, Any]:
     enrollment = people.enrollment_of(person)
     return {"psn_no": psn_no_of(person), "psn_name": person.name, "psn_cert_type": codes.ID_CARD,
             "certno": person.id_number, "gend": codes.GENDER[person.sex], "brdy": wire.date_text(person.birth_date),
@@ -66,7 +66,7 @@ def setlinfo(msg: Message, row: NiSettlement, person: Person, *, settled: bool,
               hospital: bool = True) -> dict[str, Any]:
     """NI-4 ``setlinfo`` of 2206/2207 (and 2101/2102 without ``hosp_part_amt``)."""
     y = wire.yuan
-    base = _people_fields(person)
+    base = people_fields(person)
     info: dict[str, Any] = {}
     if settled:
         info["setl_id"] = str(row.id)
@@ -85,7 +85,7 @@ def setlinfo(msg: Message, row: NiSettlement, person: Person, *, settled: bool,
     if hospital:
         info["hosp_part_amt"] = y(row.hosp_part_fen)
     info.update({"balc": y(row.balc_fen), "acct_mulaid_pay": y(row.acct_mulaid_fen), "medins_setl_id": row.msgid,
-                 "clr_optins": row.clr_optins, "clr_type": row.clr_type})
+                 "clr_optins": row.clr_optins, "clr_way": codes.CLEARING_BY_ITEM, "clr_type": row.clr_type})
     return info
 
 
@@ -120,7 +120,7 @@ def query_setlinfo(msg: Message, row: NiSettlement, person: Person) -> dict[str,
     y = wire.yuan
     enrollment = people.enrollment_of(person)
     visit = msg.session.get(NiVisit, row.visit_id)
-    base = _people_fields(person)
+    base = people_fields(person)
     info = {"setl_id": str(row.id), "mdtrt_id": str(row.visit_id), **{k: base[k] for k in (
         "psn_no", "psn_name", "psn_cert_type", "certno", "gend", "brdy")},
         "age": age(person.birth_date, row.setl_on), "insutype": row.insutype, "psn_type": base["psn_type"],
