@@ -53,3 +53,6 @@ def fund_pay_type(insutype: str) -> tuple[str, str]:
 def is_inpatient(med_type: str) -> bool:
     """21–29 and 52 are inpatient kinds (and 2101/2102, regional spellings of them)."""
     return med_type.startswith("2") or med_type == "52"
+
+#: 清算方式 (clr_way): every settlement here is cleared item by item (按项目, 1); no fixed sums or case-based groups.
+CLEARING_BY_ITEM = "1"
