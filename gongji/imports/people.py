@@ -47,7 +47,7 @@ from gongji.terms import Fund, Scheme, Status
 
 PERSON_COLUMNS = ("id", "id_number", "name", "name_sort_key", "birth_date", "sex", "phone", "created_at")
 ENROLLMENT_COLUMNS = ("person_id", "scheme", "region_code", "status", "status_since", "enrolled_on", "card_no",
-                      "retired", "contribution_base_fen", "recorded_status", "status_cause")
+                      "retired", "contribution_base_fen", "recorded_status", "status_cause", "card_sn")
 ACCOUNT_COLUMNS = ("id", "person_id", "fund", "system_key", "region_code", "balance_fen", "created_at")
 FAMILY_COLUMNS = ("id", "householder_id", "name", "region_code", "created_at")
 MEMBER_COLUMNS = ("id", "family_id", "person_id", "relationship", "joined_at")
@@ -265,7 +265,8 @@ class PeopleLoader:
             r, pid = item.record, real[item.me.person_id]
             people.append((pid, r.id_number, r.name, r.sort_key, r.birth_date, r.sex, r.phone, now))
             enrollments.append((pid, r.scheme.value, r.region_code, r.status.value, r.status_since, r.enrolled_on,
-                                r.card_no, r.retired, r.contribution_base_fen, r.status.value, "registered"))
+                                r.card_no, r.retired, r.contribution_base_fen, r.status.value, "registered",
+                                r.card_sn))
             if r.scheme is Scheme.EMPLOYEE:
                 for fund, balance in ((Fund.CURRENT_YEAR, r.current_year_fen), (Fund.PRIOR_YEARS, r.prior_years_fen)):
                     account_id = next(account_ids)

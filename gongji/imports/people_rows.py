@@ -15,7 +15,7 @@ from typing import Any
 from gongji.errors import GongjiError
 from gongji.imports.reading import Field, SourceRow, fold
 from gongji.imports.report import about
-from gongji.inputs import check_date
+from gongji.inputs import check_date, check_text
 from gongji.money import yuan_to_fen
 from gongji.people.ids import check_region_code, parse_id_number
 from gongji.people.service import check_card_no, check_name, check_phone, name_sort_key
@@ -32,7 +32,9 @@ FIELDS: tuple[Field, ...] = (
     Field("status_since", ("状态日期", "状态变更日期"), zh="状态日期"),
     Field("enrolled_on", ("参保日期", "首次参保日期", "begndate"), zh="参保日期"),
     Field("phone", ("手机号码", "手机号", "联系电话", "tel"), zh="手机号码"),
-    Field("card_no", ("社会保障卡号", "社保卡号", "card_sn"), zh="社会保障卡号"),
+    Field("card_no", ("社会保障卡号", "社保卡号"), zh="社会保障卡号"),
+    # NI-2: the card identification code 1101 checks a card read (03) against; with the card number only
+    Field("card_sn", ("卡识别码", "社保卡识别码", "card_identification_code"), zh="卡识别码"),
     Field("retired", ("是否退休", "退休", "离退休"), zh="是否退休"),
     Field("contribution_base", ("缴费基数", "contribution_base_yuan"), zh="缴费基数"),
     Field("current_year_balance", ("当年账户余额", "当年余额", "current_year_yuan"), zh="当年账户余额"),
@@ -107,6 +109,7 @@ class PersonRecord:
     family_name: str | None
     family_relationship: Relationship | None
     bindings: list[BindingSpec] = field(default_factory=list)
+    card_sn: str | None = None
 
     @property
     def balance_fen(self) -> int:
@@ -192,6 +195,7 @@ def parse_person(row: SourceRow, today: date) -> PersonRecord:
     name = check_name(v.get("name"))
     phone = check_phone(v.get("phone"))
     card_no = check_card_no(v.get("card_no"))
+    card_sn = _card_sn(v.get("card_sn"), card_no)
     if v.get("scheme") is None:
         raise _invalid("scheme", "请填写险种（职工医保或城乡居民医保）", "give the scheme (employee or resident)")
     scheme = _choice(v["scheme"], _SCHEMES, "scheme")
@@ -242,5 +246,16 @@ def parse_person(row: SourceRow, today: date) -> PersonRecord:
         sex=parsed.sex, scheme=scheme, region_code=region_code, status=status, status_since=status_since,
         enrolled_on=enrolled_on, phone=phone, card_no=card_no, retired=retired, contribution_base_fen=base,
         current_year_fen=current, prior_years_fen=prior, householder_id_number=householder, family_name=family_name,
-        family_relationship=family_relationship, bindings=bindings,
+        family_relationship=family_relationship, bindings=bindings, card_sn=card_sn,
     )
+
+
+def _card_sn(value: Any, card_no: str | None) -> str | None:
+    """NI-2: the card identification code (卡识别码), kept in capitals as 1101 compares it; only with a card number."""
+    if value is None:
+        return None
+    card_sn = check_text(str(value), field="card_sn", max_length=32)
+    if card_sn is not None and card_no is None:
+        raise _invalid("card_sn", "卡识别码须与社会保障卡号一起登记", "the card identification code goes with the card "
+                       "number (card_no)")
+    return card_sn.upper() if card_sn else None
