@@ -7,7 +7,7 @@ counter, ticking the region's document checklist (N-8). Either side of a binding
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -17,9 +17,8 @@ from sqlalchemy.orm import Session
 from gongji.api import problems
 from gongji.api.calls import Call, IdempotencyKey, allow
 from gongji.api.schemas import Id, IdNumber, Input, Limit, Offset, Output, Page, shown_id
-from gongji.auth import throttle
 from gongji.auth.service import Role
-from gongji.authorizations import rules
+from gongji.authorizations import attempts, rules
 from gongji.authorizations import service as authorizations
 from gongji.authorizations.models import Binding, Family
 from gongji.errors import GongjiError
@@ -118,7 +117,6 @@ def count_binding_attempt(call: Call, payer_id_number: str | None) -> None:
     past ``binding_attempts_per_person`` within ``binding_window_hours`` BINDING_ATTEMPTS_THROTTLED (429): the
     name and ID number of someone's relatives cannot be found by trying many (HLJ-7)."""
     settings = call.settings
-    window = timedelta(hours=settings.binding_window_hours)
 
     def admit(s: Session) -> None:
         if call.who.role is Role.PERSON:
@@ -130,14 +128,8 @@ def count_binding_attempt(call: Call, payer_id_number: str | None) -> None:
                 payer_id = None
             if payer_id is None:  # the request itself is refused, in its own words
                 return
-        until = throttle.count_attempt(s, call.env, account=throttle.account_key("binding", str(payer_id)),
-                                       limit=settings.binding_attempts_per_person, window=window)
-        if until is not None:
-            seconds, shown = throttle.retry_at(call.env.now(), until)
-            error = GongjiError("BINDING_ATTEMPTS_THROTTLED", limit=settings.binding_attempts_per_person,
-                                window=settings.binding_window_hours, retry_at=shown)
-            error.retry_after_s = seconds
-            raise error
+        attempts.count(s, call.env, payer_id=payer_id, limit=settings.binding_attempts_per_person,
+                       window_hours=settings.binding_window_hours)
 
     call.db.run(admit)
 

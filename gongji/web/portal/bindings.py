@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
+from gongji.authorizations import attempts as binding_attempts
 from gongji.authorizations import rules as binding_rules
 from gongji.authorizations import service as authorizations
 from gongji.authorizations.models import Binding
@@ -163,6 +164,12 @@ async def bind(p: P) -> HTMLResponse:
     ctx = await p.read(lambda s: _bind_context(s, p.env, who.person_id))
     me, policy, today = ctx.me, ctx.me.policy, p.env.today()
     values = {k: form.get(k, "").strip() for k in BIND_FIELDS if k != "proof"}
+    # HLJ-7: every bind form sent counts against the payer, as the API's binding requests do
+    counted = await attempt(p, p.write(lambda s: binding_attempts.count(
+        s, p.env, payer_id=who.person_id, limit=p.settings.binding_attempts_per_person,
+        window_hours=p.settings.binding_window_hours)), BIND_FIELDS)
+    if counted.failed:
+        return _bind_page(p, ctx, values=values, errors=counted.failed.errors, status_code=counted.failed.status)
     c = checks(p, values)
     errors = c.errors
 
