@@ -16,6 +16,7 @@ from gongji.authorizations import service as authorizations
 from gongji.authorizations.models import Binding
 from gongji.ledger import service as ledger
 from gongji.ledger.models import LedgerEntry
+from gongji.reconcile import reconcile
 from tests.factories import STAFF
 from tests.national.conftest import (
     cancel_input,
@@ -54,6 +55,9 @@ def statement(info: dict[str, Any], *, flag: str | None) -> dict[str, Any]:
 
 
 def ledger_ok(api) -> bool:
+    """The ledger balances, and gongji reconcile finds the settlements, refunds and national rows agreeing."""
+    report = reconcile(api.world.db)
+    assert report.ok, [c for c in report.checks if not c.ok]
     return api.world.db.read(lambda s: ledger.check(s).ok)
 
 
