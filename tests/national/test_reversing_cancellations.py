@@ -57,7 +57,7 @@ def statement(info: dict[str, Any], *, flag: str | None) -> dict[str, Any]:
 def ledger_ok(api) -> bool:
     """The ledger balances, and gongji reconcile finds the settlements, refunds and national rows agreeing."""
     report = reconcile(api.world.db)
-    assert report.ok, [c for c in report.checks if not c.ok]
+    assert report.ok, [(c.key, c.differences[:3]) for c in report.checks if not c.ok]
     return api.world.db.read(lambda s: ledger.check(s).ok)
 
 
@@ -75,9 +75,11 @@ def test_ni_5_reversing_a_cancellation_puts_the_settlement_back_once(api, hospit
     assert hospital.ok("2601", reversal_input(patient, cancel_msgid, "2208"), psn=patient) == {}
     assert totals(api, patient, father) == settled_totals
     assert ledger_ok(api)
+    # the HIS's setl_id names the settlement standing again, with the same amounts (settled anew by the 2601)
     again = hospital.ok("5203", query_input(patient, info["setl_id"], mdtrt_id), psn=patient)["setlinfo"]
-    assert (again["setl_id"], again["acct_pay"], again["acct_mulaid_pay"], again["fund_pay_sumamt"]) == (
-        info["setl_id"], info["acct_pay"], info["acct_mulaid_pay"], info["fund_pay_sumamt"])
+    assert (again["acct_pay"], again["acct_mulaid_pay"], again["fund_pay_sumamt"], again["medfee_sumamt"]) == (
+        info["acct_pay"], info["acct_mulaid_pay"], info["fund_pay_sumamt"], info["medfee_sumamt"])
+    assert again["setl_id"] != info["setl_id"] and again["refd_setl_flag"] == "0"
     assert len(hospital.ok("5204", query_input(patient, info["setl_id"], mdtrt_id), psn=patient)) == 1
     for flag in ("0", "1", None):
         assert hospital.ok("3201", statement(info, flag=flag))["stmtinfo"]["stmt_rslt"] == "0", flag

@@ -13,7 +13,7 @@ from gongji.national import tables, wire
 from gongji.national.models import NiFeeDetail, NiMessage, NiSettlement, NiVisit
 from gongji.national.service.answers import pharmacy_cancel_setlinfo, setldetail, short_setlinfo
 from gongji.national.service.message import Message, own_balance, psn_no_of, stored_message
-from gongji.national.service.restoring import restore
+from gongji.national.service.restoring import live, restore
 from gongji.national.service.settling import fund_year, record_settlement
 from gongji.national.service.visits import close_visit, settled_on
 from gongji.people.models import Person
@@ -31,7 +31,7 @@ def settlement_of(msg: Message, setl_id: str, person: Person, mdtrt_id: str | No
             or (mdtrt_id is not None and str(row.visit_id) != mdtrt_id)):
         raise GongjiError("NI_SETTLEMENT_NOT_FOUND", setl_id=setl_id, mdtrt_id=mdtrt_id or "-",
                           psn_no=psn_no_of(person))
-    return row
+    return live(msg, row)  # a settlement whose cancellation a 2601 reversed: the one standing now
 
 
 def cancel(msg: Message, original: NiSettlement, person: Person, *, how_zh: str, how_en: str) -> NiSettlement:
