@@ -4,7 +4,7 @@ The national interface's 2601 of a 2208 or 2103 (冲正 of a cancellation) voids
 stays in the books as it happened; what it gave back is taken again, the same amount from each account it went to,
 in a new settlement of the same patient at the same institution (the settlement and refund records keep adding
 up, and a later cancellation refunds the new one). Nothing is taken unless every account still holds its part
-and every relative still pays through a binding active today (D-3); else :class:`NotAgain` says which, naming
+and every relative still pays through a binding active today and not paused (D-3); else :class:`NotAgain` says which, naming
 nobody.
 """
 
@@ -44,7 +44,8 @@ def settle_again(session: Session, env: Env, *, refund_id: int, idempotency_key:
     relatives = [part.binding_id for part, _ in back if part.binding_id is not None]
     today, now = env.today(), env.now()
     if relatives:
-        active = set(session.execute(select(Binding.id).where(Binding.id.in_(relatives), active_on(today))).scalars())
+        active = set(session.execute(select(Binding.id).where(Binding.id.in_(relatives), active_on(today),
+                                                           Binding.paused_at.is_(None))).scalars())
         if set(relatives) - active:
             raise NotAgain("为其付费的亲属绑定已结束，不能再从其账户扣款",
                            "a relative who paid no longer pays through an active binding, so his account is not "
