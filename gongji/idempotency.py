@@ -24,10 +24,11 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CTE, BigInteger, Row, String, bindparam, insert, select, text
+from sqlalchemy import CTE, BigInteger, Row, String, bindparam, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from gongji.db import dialect
 from gongji.db.base import Base, UTCDateTime
 from gongji.errors import GongjiError
 
@@ -58,7 +59,6 @@ _TABLE = IdempotencyRecord.__table__
 RECORD = _TABLE
 _FIND = select(_TABLE.c.fingerprint, _TABLE.c.result_type, _TABLE.c.result_id).where(
     _TABLE.c.scope == bindparam("scope"), _TABLE.c.key == bindparam("key"))
-_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 _INSERT = insert(_TABLE)
 
 
@@ -103,8 +103,7 @@ def claim(*, result_type: str, result_id: Any) -> CTE:
 def lock(session: Session, *, scope: str, key: str) -> None:
     """Hold the key until the transaction ends (on PostgreSQL; SQLite runs one writer at a time). Look the key up
     only after this, in a statement of its own: it then sees a record that a racing first request committed."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(_LOCK, {"key": f"{scope}\x1f{key}"})
+    dialect.xact_lock(session, f"{scope}\x1f{key}")
 
 
 def check(found_fingerprint: str, *, key: str, content: dict[str, Any]) -> None:

@@ -27,6 +27,7 @@ from gongji.actors import Actor
 from gongji.auth import signing
 from gongji.auth.models import AuthSession, InstitutionKey, PersonCredential, SeenNonce, StaffMember
 from gongji.auth.passwords import check_strength, dummy_hash, hash_password, needs_rehash, verify_password
+from gongji.db import dialect
 from gongji.env import Env
 from gongji.errors import GongjiError
 from gongji.events.service import record as record_event
@@ -376,5 +377,5 @@ def record_nonce(session: Session, env: Env, *, code: str, nonce: str) -> None:
 def claim_nonce(session: Session, env: Env, *, code: str, nonce: str) -> bool:
     """Remember a nonce unless it was seen before (then False: a replay). A request with the same nonce still in
     flight is waited for: its nonce counts once it has committed."""
-    statement = CLAIM_NONCE[session.get_bind().dialect.name]
+    statement = CLAIM_NONCE[dialect.name(session)]
     return session.execute(statement, {"code": code, "nonce": nonce, "at": env.now()}).first() is not None

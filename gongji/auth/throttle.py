@@ -34,12 +34,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from gongji.auth.models import LoginAttempt
 from gongji.clock import CST
-from gongji.db import Database
+from gongji.db import Database, dialect
 from gongji.env import Env
 from gongji.errors import GongjiError
 from gongji.people.ids import parse_id_number
@@ -97,9 +97,8 @@ def admit(session: Session, env: Env, limits: Limits, *, account: str, client: s
     """Refuse the attempt if the account or the client is paused; otherwise write it down."""
     now = env.now()
     since = now - limits.window
-    if session.get_bind().dialect.name == "postgresql":
-        for key in (f"account:{account}", f"client:{client}"):  # always in this order: no deadlock
-            session.execute(_LOCK, {"key": _lock_id(key)})
+    for key in (f"account:{account}", f"client:{client}"):  # always in this order: no deadlock
+        dialect.xact_lock(session, _lock_id(key))
     for column, value, limit, subject in ((LoginAttempt.account, account, limits.per_account, _ACCOUNT),
                                           (LoginAttempt.client, client, limits.per_client, _CLIENT)):
         session.execute(delete(LoginAttempt).where(column == value, LoginAttempt.at <= since))
@@ -127,8 +126,7 @@ def count_attempt(session: Session, env: Env, *, account: str, limit: int, windo
         return None
     now = env.now()
     since = now - window
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(_LOCK, {"key": _lock_id(f"account:{account}")})
+    dialect.xact_lock(session, _lock_id(f"account:{account}"))
     session.execute(delete(LoginAttempt).where(LoginAttempt.account == account, LoginAttempt.at <= since))
     recent = list(session.execute(select(LoginAttempt.at).where(LoginAttempt.account == account,
                                                                 LoginAttempt.at > since)
@@ -154,7 +152,6 @@ def count(session: Session, *, kind: str, identifier: Any) -> int:
                            ).scalar_one()
 
 
-_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 _ACCOUNT = ("该账号", "for this account")
 _CLIENT = ("来自您网络地址的", "from your network address")
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from gongji.actors import Actor
 from gongji.authorizations import rules
 from gongji.authorizations.models import Binding, BindingDocument, Family, FamilyMember
+from gongji.db import dialect
 from gongji.env import Env
 from gongji.errors import GongjiError
 from gongji.events.models import Event
@@ -283,9 +284,7 @@ def close_expired(session: Session, env: Env, *, first_id: int | None = None, la
         for row in expired
     ]).all()
     outbox.enqueue_many(session, at=now, events=[(e.id, "binding.ended", e.concerns, data) for e in events])
-    day_after_end = (
-        Binding.end_on + 1 if session.get_bind().dialect.name == "postgresql" else func.date(Binding.end_on, "+1 day")
-    )
+    day_after_end = dialect.day_after(session, Binding.end_on)
     result = session.execute(
         update(Binding)
         .where(*due)

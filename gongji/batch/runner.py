@@ -221,7 +221,7 @@ def run(db: Database, env: Env, job: Job, *, chunk_size: int = DEFAULT_CHUNK_SIZ
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f"chunk_size is a whole number of at least 1, not {chunk_size!r}")
     if workers is None:
-        workers = POSTGRES_WORKERS if db.dialect == "postgresql" else 1
+        workers = POSTGRES_WORKERS if is_postgresql(db) else 1
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers is a whole number of at least 1, not {workers!r}")
     started = time.monotonic()

@@ -23,6 +23,7 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.engine import make_url
 
+from gongji.db.dialect import is_sqlite
 from gongji.money import fen_to_yuan
 from gongji.reconcile import Check, Difference, reconcile
 
@@ -136,7 +137,7 @@ def backup_command(
     with reported_errors():
         db = open_database(ctx)
         db.dispose()
-    if db.dialect != "sqlite":
+    if not is_sqlite(db):
         raise fail("PostgreSQL 请使用 pg_dump -Fc 备份（见 docs/operations.md）。\n"
                    "Back up PostgreSQL with pg_dump -Fc (see docs/operations.md).", EXIT_REFUSED)
     source = make_url(db.url).database

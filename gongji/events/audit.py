@@ -39,6 +39,7 @@ from sqlalchemy import exists, func, insert, select
 from sqlalchemy.orm import Session
 
 from gongji.db import Database
+from gongji.db.dialect import is_postgresql
 from gongji.env import Env
 from gongji.events.models import ChainLink, Event
 
@@ -126,7 +127,7 @@ class SealResult:
 
 
 def _lock(session: Session, *, wait: bool) -> bool:
-    if session.get_bind().dialect.name != "postgresql":
+    if not is_postgresql(session):
         return True  # SQLite: the writing transaction already holds the database (BEGIN IMMEDIATE)
     if wait:
         session.execute(select(func.pg_advisory_xact_lock(SEAL_LOCK)))

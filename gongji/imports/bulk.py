@@ -15,16 +15,14 @@ from sqlalchemy import String, any_, literal, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-
-def dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
+from gongji.db.dialect import is_postgresql
 
 
 def one_of(session: Session, column, values):
     """``column IN (values)``; on PostgreSQL ``column = ANY(:array)``: one parameter however many values (a chunk
     asks for thousands, which as separate parameters cost more to send than to look up)."""
     values = sorted(set(values))
-    if dialect(session) == "postgresql":
+    if is_postgresql(session):
         element = String() if isinstance(column.type, String) else column.type
         return column == any_(literal(values, ARRAY(element)))
     return column.in_(values)
@@ -35,7 +33,7 @@ def reserve_ids(session: Session, table: str, count: int) -> list[int]:
     writing transaction holds the database's lock, so nobody else takes them)."""
     if count <= 0:
         return []
-    if dialect(session) == "postgresql":
+    if is_postgresql(session):
         rows = session.execute(
             text(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, :n)"), {"n": count})
         return [row[0] for row in rows]
@@ -60,7 +58,7 @@ def insert_rows(session: Session, table: str, columns: Sequence[str], rows: Sequ
     session.flush()
     driver = session.connection().connection.driver_connection
     names = ", ".join(f'"{c}"' for c in columns)
-    if dialect(session) == "postgresql":
+    if is_postgresql(session):
         with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)

@@ -36,6 +36,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from gongji.actors import Actor
+from gongji.db.dialect import for_update
 from gongji.env import Env
 from gongji.errors import GongjiError
 from gongji.imports.bulk import insert_rows, reserve_ids
@@ -167,8 +168,7 @@ def _record_chunk(session: Session, env: Env, run_id: int, expected_read: int, c
                   outcome: ChunkOutcome) -> None:
     """Move the checkpoint past ``chunk``, in the chunk's transaction; refuse if another run moved it meanwhile."""
     query = select(ImportRun.rows_read).where(ImportRun.id == run_id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
+    query = for_update(session, query)
     if session.execute(query).scalar_one() != expected_read:
         raise GongjiError("IMPORT_RUN_BUSY", run_id=run_id)
     rejections = sorted(outcome.rejections, key=lambda r: r.row)

@@ -35,6 +35,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from gongji.db import Database
+from gongji.db.dialect import for_update
 from gongji.env import Env
 from gongji.errors import GongjiError
 from gongji.inputs import check_id
@@ -177,8 +178,7 @@ def _claim(session: Session, env: Env, *, batch: int, lease_s: float, language: 
         .order_by(Notification.next_attempt_at, Notification.id)
         .limit(batch)
     )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
+    query = for_update(session, query, skip_locked=True)
     rows = list(session.execute(query).scalars())
     if not rows:
         return []

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from gongji import idempotency
 from gongji.actors import Actor
+from gongji.db.dialect import for_update, is_postgresql
 from gongji.env import Env
 from gongji.errors import GongjiError
 from gongji.events.service import record as record_event
@@ -152,8 +153,8 @@ def find(session: Session, id_number: str, *, lock: bool = False) -> Person:
     """The person with this ID number; INVALID_ID_NUMBER if malformed, PERSON_NOT_FOUND if unknown."""
     parsed = parse_id_number(id_number)
     query = select(Person).where(Person.id_number == parsed.number)
-    if lock and session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(of=Person)
+    if lock:
+        query = for_update(session, query, of=Person)
     person = session.execute(query).unique().scalar_one_or_none()
     if person is None:
         raise GongjiError("PERSON_NOT_FOUND", id_number=parsed.number)
@@ -173,7 +174,7 @@ def lock_people(session: Session, person_ids: list[int]) -> None:
     What was read of them before (their enrollment, say) is read again under the lock.
     """
     ids = sorted(set(person_ids))
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgresql(session):
         session.execute(select(Person.id).where(Person.id.in_(ids)).order_by(Person.id).with_for_update()).all()
     for person_id in ids:
         enrollment = session.get(Enrollment, person_id)

@@ -54,6 +54,7 @@ from sqlalchemy import Date, bindparam, select, text
 from sqlalchemy.orm import Session
 
 from gongji.db import Database
+from gongji.db.dialect import is_postgresql
 from gongji.institutions import service as institutions
 from gongji.ledger import service as ledger
 from gongji.ledger.models import Account
@@ -271,7 +272,7 @@ def _snapshot(db: Database) -> Iterator[Session]:
     that would make writers wait.
     """
     options: dict[str, Any] = {"gongji_write": False}
-    if db.dialect == "postgresql":
+    if is_postgresql(db):
         options.update(isolation_level="REPEATABLE READ", postgresql_readonly=True)
     with db.engine.connect() as connection, Session(bind=connection.execution_options(**options)) as session:
         try:

@@ -19,11 +19,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from gongji.authorizations.models import Binding
 from gongji.authorizations.rules import Party
+from gongji.db import dialect
 from gongji.events.models import Event
 from gongji.ledger.models import Account, LedgerEntry, Posting
 from gongji.life.models import LifeEvent
@@ -181,8 +182,7 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
 
 def snapshot(session: Session) -> None:
     """PostgreSQL: make this (read-only) transaction one REPEATABLE READ snapshot. Call before any other statement."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+    dialect.repeatable_read(session)
 
 
 _S, _SP, _B = Settlement.__table__, SettlementPart.__table__, Binding.__table__

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from gongji.db.dialect import for_update
 from gongji.errors import GongjiError
 from gongji.ledger import service as ledger
 from gongji.ledger.models import Posting
@@ -24,8 +25,7 @@ def settlement_of(msg: Message, setl_id: str, person: Person, mdtrt_id: str | No
     row = None
     if setl_id.isdigit() and len(setl_id) <= 18:
         query = select(NiSettlement).where(NiSettlement.id == int(setl_id))
-        if msg.session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update()
+        query = for_update(msg.session, query)
         row = msg.session.execute(query).scalar_one_or_none()
     if (row is None or row.institution_id != msg.institution.id or row.person_id != person.id
             or (mdtrt_id is not None and str(row.visit_id) != mdtrt_id)):

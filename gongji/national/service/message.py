@@ -7,9 +7,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from gongji.db.dialect import for_update, xact_lock
 from gongji.env import Env
 from gongji.errors import GongjiError
 from gongji.institutions.models import Institution
@@ -74,8 +75,8 @@ class Message:
         visit = None
         if mdtrt_id.isdigit() and len(mdtrt_id) <= 18:
             query = select(NiVisit).where(NiVisit.id == int(mdtrt_id))
-            if lock and self.session.get_bind().dialect.name == "postgresql":
-                query = query.with_for_update()
+            if lock:
+                query = for_update(self.session, query)
             visit = self.session.execute(query).scalar_one_or_none()
         if visit is None or visit.institution_id != self.institution.id or visit.person_id != person.id:
             raise GongjiError("NI_VISIT_NOT_FOUND", mdtrt_id=mdtrt_id, psn_no=psn_no_of(person))
@@ -110,7 +111,7 @@ def age(born: date, today: date) -> Decimal:
 
 
 def stored_message(session: Session, code: str, msgid: str, *, lock: bool) -> NiMessage | None:
-    if lock and session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"ni\x1f{code}\x1f{msgid}"})
+    if lock:
+        xact_lock(session, f"ni\x1f{code}\x1f{msgid}")
     return session.execute(select(NiMessage).where(NiMessage.institution_code == code, NiMessage.msgid == msgid)
                            ).scalar_one_or_none()

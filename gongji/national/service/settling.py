@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from gongji.actors import Actor
 from gongji.contributions import service as contributions
+from gongji.db.dialect import for_update
 from gongji.errors import GongjiError
 from gongji.events.service import record as record_event
 from gongji.ledger import service as ledger
@@ -49,8 +50,8 @@ class Bill:
 
 def fund_year(session: Session, person_id: int, year: int, *, lock: bool) -> NiFundYear:
     query = select(NiFundYear).where(NiFundYear.person_id == person_id, NiFundYear.year == year)
-    if lock and session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
+    if lock:
+        query = for_update(session, query)
     row = session.execute(query).scalar_one_or_none()
     if row is None:
         row = NiFundYear(person_id=person_id, year=year, deductible_used_fen=0, fund_paid_fen=0)
