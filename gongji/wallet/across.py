@@ -43,7 +43,7 @@ from gongji.people import service as people
 from gongji.people.ids import parse_id_number
 from gongji.terms import Relationship, parse_enum
 from gongji.wallet import rules
-from gongji.wallet import service as wallets
+from gongji.wallet import shared as wallets
 from gongji.wallet.models import WalletTransfer
 
 #: Who the arrival and the answers are recorded as having been made by.

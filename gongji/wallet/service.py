@@ -50,17 +50,27 @@ from gongji.terms import Fund
 from gongji.transfers.service import read_sending
 from gongji.wallet import across, rules
 from gongji.wallet.models import Wallet, WalletTransfer
+from gongji.wallet.shared import (  # noqa: F401 - the states and kinds are this service's words too
+    ACCEPT_ENTRY,
+    ACCEPTED,
+    ARRIVE_ENTRY,
+    CLOSED,
+    IN,
+    LOCAL,
+    OPEN,
+    OUT,
+    REFUSED,
+    RETURN_ENTRY,
+    RETURNED,
+    SEND_ENTRY,
+    SENT,
+    STATES_ZH,
+    concerned,
+    get_transfer,
+    payer_legs,
+    wallet_of,
+)
 
-OPEN, CLOSED = "open", "closed"
-SENT, ACCEPTED, RETURNED, REFUSED = "sent", "accepted", "returned", "refused"
-#: Where the other side of a transfer is: here too, or (HN-9) in another province's instance.
-LOCAL, OUT, IN = "local", "out", "in"
-STATES_ZH = {ACCEPTED: ("接收", "accepted"), RETURNED: ("退回转出人", "returned to the sender"),
-             REFUSED: ("被拒收并退回", "refused and returned"), SENT: ("转出", "sent")}
-#: The ledger entry kinds of a wallet transfer, each owned by its row (gongji.reconcile).
-SEND_ENTRY, ACCEPT_ENTRY, RETURN_ENTRY = "wallet_send", "wallet_accept", "wallet_return"
-#: In the relative's instance, a transfer from another province arriving: transit into the pending account.
-ARRIVE_ENTRY = "wallet_arrive"
 #: Transfers returned per transaction by :func:`return_unaccepted`.
 RETURN_CHUNK = 500
 
@@ -71,10 +81,6 @@ def new_transfer_no(region_code: str) -> str:
 
 
 # -- open ------------------------------------------------------------------------------------------
-
-
-def wallet_of(session: Session, person_id: int) -> Wallet | None:
-    return session.execute(select(Wallet).where(Wallet.person_id == person_id)).scalar_one_or_none()
 
 
 def open_wallet(session: Session, env: Env, *, id_number: str, actor: Actor) -> tuple[Wallet, bool]:
@@ -251,24 +257,7 @@ def _payer_elsewhere(row: WalletTransfer) -> dict[str, str]:
     return {"payer_name": row.payer_name} if row.direction == IN else {}
 
 
-def concerned(row: WalletTransfer) -> list[int]:
-    """The people of this instance a transfer concerns (N-9): its payer and its relative, those who are here."""
-    return [person_id for person_id in (row.payer_id, row.beneficiary_id) if person_id is not None]
-
-
 # -- the arrival: accept, or return ----------------------------------------------------------------
-
-
-def get_transfer(session: Session, transfer_id: int, *, lock: bool = False) -> WalletTransfer:
-    query = select(WalletTransfer).where(WalletTransfer.id == transfer_id)
-    if lock and session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = session.execute(query).scalar_one_or_none()
-    if row is None:
-        raise GongjiError("WALLET_TRANSFER_NOT_FOUND", transfer_id=transfer_id)
-    if lock:
-        session.refresh(row)  # as it is under the lock
-    return row
 
 
 def accept(session: Session, env: Env, *, transfer_id: int, idempotency_key: str, actor: Actor) -> WalletTransfer:
@@ -348,16 +337,6 @@ def _return(session: Session, env: Env, row: WalletTransfer, *, actor: Actor) ->
                  data={"transfer_no": row.transfer_no, "amount_fen": row.amount_fen,
                        "current_year_fen": row.current_year_fen, "prior_years_fen": row.prior_years_fen,
                        **_payer_elsewhere(row)})
-
-
-def payer_legs(session: Session, row: WalletTransfer) -> list[ledger.Leg]:
-    """The legs that give a transfer back to the payer's funds as it was split (D-1), those accounts locked."""
-    accounts = ledger.personal_accounts(session, row.payer_id)
-    legs = [ledger.Leg(accounts[fund].id, amount)
-            for fund, amount in ((Fund.CURRENT_YEAR, row.current_year_fen), (Fund.PRIOR_YEARS, row.prior_years_fen))
-            if amount]
-    ledger.lock(session, [leg.account_id for leg in legs])
-    return legs
 
 
 def _due_ids(session: Session, now: datetime, after_id: int, limit: int) -> list[int]:
