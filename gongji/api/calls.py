@@ -27,7 +27,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
-from sqlalchemy import bindparam, exists, literal_column, select, text, update
+from sqlalchemy import bindparam, exists, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -39,6 +39,8 @@ from gongji.auth import service as auth
 from gongji.auth import signing
 from gongji.auth.service import Principal, Role
 from gongji.db import Database
+from gongji.db.dialect import POSTGRESQL, asynchronous_commit
+from gongji.db.dialect import name as dialect_name
 from gongji.env import Env
 from gongji.errors import GongjiError
 from gongji.idempotency import check_key
@@ -87,16 +89,12 @@ class SignedRequest:
         """Verify and record the nonce in a short transaction of its own."""
         def verify(session: Session) -> Principal:
             principal = self.verify(session, env, settings)
-            if session.get_bind().dialect.name == "postgresql":
-                # A nonce lost in a crash could at worst be replayed within the time window.
-                session.execute(_ASYNC_COMMIT)
+            asynchronous_commit(session)  # a nonce lost in a crash could at worst be replayed within the window
             self.record_nonce(session, env, principal)
             return principal
 
         return db.run(verify, attempts=1)
 
-
-_ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
 
 # Call.once's answers: claimed (with a placeholder) before the work, filled in after it, in its transaction.
 _ANSWERS = StoredResponse.__table__
@@ -247,12 +245,12 @@ class Call:
         verified: list[Principal] = []
 
         def transaction(session: Session) -> tuple[int, Any, bool]:
-            dialect = session.get_bind().dialect.name
+            database = dialect_name(session)
             if signed is not None:  # the signature and its nonce, in this transaction (run again on a retry)
                 headers = auth.read_signed_headers(self.env, signed.headers, window_s=self.settings.signature_window_s)
                 scope = f"{Role.INSTITUTION.value}:{headers.code}"[:80]  # used once the signature holds
                 claim = {"scope": scope, "key": key, "fingerprint": fingerprint, "created_at": self.env.now()}
-                if dialect == "postgresql" and headers.lookup:
+                if database == POSTGRESQL and headers.lookup:
                     # One statement: the signer, the nonce recorded and the key claimed (all undone if refused).
                     opened = session.execute(_OPEN_SIGNED, {**claim, "code": headers.code, "nonce": headers.nonce,
                                                             "at": self.env.now()}).one_or_none()
@@ -267,7 +265,7 @@ class Call:
                         else None, headers, self.settings)
                     verified.append(principal)
                     signed.record_nonce(session, self.env, principal)
-                    claimed = session.execute(_CLAIM_ANSWER[dialect], claim).first()
+                    claimed = session.execute(_CLAIM_ANSWER[database], claim).first()
                 self.principal = principal
             else:
                 who = self.who
@@ -275,7 +273,7 @@ class Call:
                 scope = scope[:80]
                 # Claim the key: a concurrent request with it waits here until this one commits (and then replays
                 # its answer) or rolls back (and then does the work itself).
-                claimed = session.execute(_CLAIM_ANSWER[dialect], {
+                claimed = session.execute(_CLAIM_ANSWER[database], {
                     "scope": scope, "key": key, "fingerprint": fingerprint, "created_at": self.env.now()}).first()
             if claimed is None:
                 stored = session.execute(_STORED_ANSWER, {"scope": scope, "key": key}).one()
@@ -307,8 +305,7 @@ class Call:
 
     def _record_nonce_alone(self, signed: SignedRequest, principal: Principal) -> None:
         def record(session: Session) -> None:
-            if session.get_bind().dialect.name == "postgresql":
-                session.execute(_ASYNC_COMMIT)
+            asynchronous_commit(session)
             auth.claim_nonce(session, self.env, code=principal.id, nonce=signed.headers[signing.NONCE.lower()])
 
         try:
@@ -365,9 +362,8 @@ def allow(*roles: Role) -> Callable[..., Any]:
         request: Request,
         bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
         signature: Annotated[str | None, Depends(_signature)],
-        accept_language: Annotated[str | None, Header(include_in_schema=False)] = None,
     ) -> Call:
-        return await _call(request, bearer, signature, accept_language, roles, defer=False)
+        return await _call(request, bearer, signature, roles, defer=False)
 
     return dependency
 
@@ -383,9 +379,8 @@ def allow_once(*roles: Role) -> Any:
         request: Request,
         bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
         signature: Annotated[str | None, Depends(_signature)],
-        accept_language: Annotated[str | None, Header(include_in_schema=False)] = None,
     ) -> AsyncIterator[Call]:
-        call = await _call(request, bearer, signature, accept_language, roles, defer=True)
+        call = await _call(request, bearer, signature, roles, defer=True)
         try:
             yield call
         finally:
@@ -396,7 +391,9 @@ def allow_once(*roles: Role) -> Any:
 
 
 async def _call(request: Request, bearer: HTTPAuthorizationCredentials | None, signature: str | None,
-                accept_language: str | None, roles: tuple[Role, ...], *, defer: bool) -> Call:
+                roles: tuple[Role, ...], *, defer: bool) -> Call:
+    # Accept-Language is read here, not declared as a parameter: it is in no schema, and FastAPI would look at the
+    # declaration's type on every request.
     db, env, settings = _state(request)
     found = await _caller(request, bearer, signature)
     signed = found if isinstance(found, SignedRequest) else None
@@ -415,7 +412,8 @@ async def _call(request: Request, bearer: HTTPAuthorizationCredentials | None, s
         principal = await run_in_threadpool(db.read, lambda s: _acting(s, env, request, principal, acting))
         request.state.principal = principal
     return Call(request=request, db=db, env=env, settings=settings, principal=principal,
-                language=language_of(accept_language), idempotency_key=request.headers.get("idempotency-key"),
+                language=language_of(request.headers.get("accept-language")),
+                idempotency_key=request.headers.get("idempotency-key"),
                 signed=signed)
 
 

@@ -27,7 +27,7 @@ scrape each or run one worker per container.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -73,15 +73,29 @@ NATIONAL_MESSAGES = Counter(
 PARTS = ("own", "mutual_aid", "cash")
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "unmatched"
+#: At most this many (method, route, status) series are kept at hand (an odd method is "other" in the metrics, but its
+#: own key here): past it, the series are looked up each time.
+MAX_REQUEST_SERIES = 2_000
 
 for _part in PARTS:  # every part shows from the start, at zero
     SETTLEMENT_FEN.labels(part=_part)
 
 
+#: The labelled series of each (method, route, status) met so far: ``labels()`` takes a lock and builds a key on every
+#: call, a dictionary look-up does not. Routes are templates and methods few, so this stays small.
+_REQUEST_SERIES: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
 def record_request(*, method: str, route: str, status: int, duration_s: float) -> None:
-    method = method if method in METHODS else "other"
-    HTTP_REQUESTS.labels(method=method, route=route, status=str(status)).inc()
-    HTTP_DURATION.labels(method=method, route=route).observe(duration_s)
+    series = _REQUEST_SERIES.get((method, route, status))
+    if series is None:
+        shown = method if method in METHODS else "other"
+        series = (HTTP_REQUESTS.labels(method=shown, route=route, status=str(status)),
+                  HTTP_DURATION.labels(method=shown, route=route))
+        if len(_REQUEST_SERIES) < MAX_REQUEST_SERIES:
+            _REQUEST_SERIES[(method, route, status)] = series
+    series[0].inc()
+    series[1].observe(duration_s)
 
 
 def record_settlement(result: SettlementResult) -> None:

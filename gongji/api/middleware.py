@@ -91,13 +91,14 @@ class AccessMiddleware:
             duration = time.perf_counter() - started
             method, route = scope["method"], route_template(scope)
             metrics.record_request(method=method, route=route, status=status, duration_s=duration)
-            principal = scope.get("state", {}).get("principal")
-            role = getattr(getattr(principal, "role", None), "value", None)
             level = logging.DEBUG if route in QUIET_ROUTES and status < 400 else logging.INFO
-            access_log.log(level, "%s %s %d", method, route, status, extra={
-                "method": method, "route": route, "status": status, "duration_ms": round(duration * 1000, 1),
-                "role": role, "caller": getattr(principal, "id", None) if principal is not None else None,
-            })
+            if access_log.isEnabledFor(level):  # the line's fields are gathered only when it is written
+                principal = scope.get("state", {}).get("principal")
+                role = getattr(getattr(principal, "role", None), "value", None)
+                access_log.log(level, "%s %s %d", method, route, status, extra={
+                    "method": method, "route": route, "status": status, "duration_ms": round(duration * 1000, 1),
+                    "role": role, "caller": getattr(principal, "id", None) if principal is not None else None,
+                })
 
 
 class BodyLimitMiddleware:

@@ -80,16 +80,25 @@ def open_database(ctx: typer.Context, *, migrated: bool = True) -> Database:
 WORKER_HEALTHCHECK_S = 60
 
 
-def run_server(url: str, *, host: str, port: int, workers: int, notify: bool, migrate: bool,
-               console: Console) -> None:
-    """Serve the API with uvicorn until interrupted."""
-    import inspect
-    import os
+#: The HTTP servers ``gongji serve --server`` runs the application on.
+SERVERS = ("uvicorn", "granian")
 
-    import uvicorn
+
+def run_server(url: str, *, host: str, port: int, workers: int, notify: bool, migrate: bool,
+               console: Console, server: str = "uvicorn") -> None:
+    """Serve the API with uvicorn (or granian) until interrupted."""
+    import os
 
     from gongji import logs
 
+    if server not in SERVERS:
+        raise fail(f"未知的HTTP服务器 · unknown server {server!r}: use one of {', '.join(SERVERS)}", EXIT_REFUSED)
+    if server == "granian":
+        try:
+            import granian  # noqa: F401
+        except ImportError:
+            raise fail("未安装 granian · granian is not installed: pip install granian, or use --server uvicorn",
+                       EXIT_REFUSED) from None
     db = connect(url)
     if migrate:
         db.upgrade()
@@ -115,6 +124,19 @@ def run_server(url: str, *, host: str, port: int, workers: int, notify: bool, mi
     if not notify:
         os.environ["GONGJI_NOTIFY_SENDER"] = ""
     logs.configure()
+    if server == "granian":
+        _run_granian(host=host, port=port, workers=workers)
+        return
+    _run_uvicorn(host=host, port=port, workers=workers)
+
+
+def _run_uvicorn(*, host: str, port: int, workers: int) -> None:
+    import inspect
+
+    import uvicorn
+
+    from gongji import logs
+
     extra = {}
     if workers > 1 and "timeout_worker_healthcheck" in inspect.signature(uvicorn.Config).parameters:
         # uvicorn's supervisor kills a worker that does not answer its ping within 5 s, also while the worker is
@@ -122,3 +144,19 @@ def run_server(url: str, *, host: str, port: int, workers: int, notify: bool, mi
         extra["timeout_worker_healthcheck"] = WORKER_HEALTHCHECK_S
     uvicorn.run("gongji.api.app:serve_app", factory=True, host=host, port=port, workers=workers,
                 log_config=logs.uvicorn_log_config(), access_log=False, proxy_headers=False, **extra)
+
+
+def _run_granian(*, host: str, port: int, workers: int) -> None:
+    """The same application on granian (its HTTP in Rust, the application in Python as under uvicorn): its own
+    access log off (the service writes its own line), the service's log set-up for its loggers too."""
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    from gongji import logs
+
+    config = logs.uvicorn_log_config()
+    config["loggers"].update({name: {"handlers": [], "level": config["root"]["level"], "propagate": True}
+                              for name in ("_granian", "granian.access")})
+    Granian("gongji.api.app:serve_app", factory=True, address=host, port=port, workers=workers,
+            interface=Interfaces.ASGI, log_dictconfig=config, log_access=False,
+            respawn_failed_workers=True).serve()

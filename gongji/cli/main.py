@@ -206,11 +206,14 @@ def serve(
                                          help="run the notification worker inside the server")] = True,
     migrate: Annotated[bool, typer.Option("--migrate/--no-migrate",
                                           help="bring the schema to the newest version first")] = True,
+    server: Annotated[str, typer.Option("--server", help="the HTTP server: uvicorn, or granian if installed "
+                                                         "(docs/performance.md compares them)")] = "uvicorn",
 ) -> None:
     """提供HTTP接口服务 · Serve the HTTP API (FastAPI on uvicorn)."""
     with reported_errors():
         url = ctx.obj.database_url if ctx.obj and ctx.obj.database_url else database_url()
-        run_server(url, host=host, port=port, workers=workers, notify=notify, migrate=migrate, console=stdout())
+        run_server(url, host=host, port=port, workers=workers, notify=notify, migrate=migrate, console=stdout(),
+                   server=server)
 
 
 @app.command("notify")

@@ -41,6 +41,8 @@ class Phase:
     errors: dict[str, int]
     mutual_aid: int
     server_rss_mb: float | None = None  # the peak resident memory of the server's processes (HTTP only)
+    server_cpu_ms: float | None = None  # processor time of the server's processes per operation (HTTP only)
+    client_cpu_ms: float | None = None  # processor time of the HTTP clients' process per operation (HTTP only)
     overdrawn: int | None = None  # personal accounts below zero after the phase (hot payer only)
     lost_fen: int | None = None  # the hot payer's start less what was paid less his end balance: 0 (hot payer only)
 
@@ -129,6 +131,10 @@ class Report:
         rss = [p.server_rss_mb for p in self.phases if p.server_rss_mb is not None]
         if rss:
             lines += ["", f"Server memory under load (peak resident set, all server processes): {max(rss):.0f} MB."]
+        cpu = [p for p in self.phases if p.server_cpu_ms is not None]
+        if cpu:
+            lines += ["", "Processor time per operation over HTTP (user and system): " + "; ".join(
+                f"{p.name}: server {p.server_cpu_ms} ms, client {p.client_cpu_ms} ms" for p in cpu) + "."]
         if self.breakdown:
             lines += ["", "One settlement, one client, one after another (ms each; waiting: the rest of the wall-clock "
                       "time):", "", "| mode | settlements | per second | wall | Python | PostgreSQL | waiting |",

@@ -45,6 +45,7 @@ class Options:
     seconds: int = 30
     modes: tuple[str, ...] = ("service", "http")
     workers: int = 2  # server processes for the HTTP phase
+    servers: tuple[str, ...] = ("uvicorn",)  # an HTTP phase on each (gongji serve --server), one after the other
     pgbench: bool = True
     batch: bool = True
     hot_relatives: int = 50  # the hot-payer phase: relatives settling at once on one payer's account (0: none)
@@ -130,7 +131,10 @@ def _run(options: Options, console: Console, db: Database, url: str, dialect: st
         if options.hot_relatives:
             report.phases.extend(_hot_phases(options, db, url, roster, console))
     if "http" in options.modes:
-        report.phases.append(_http_phase(options, db, url, roster, roster_path, console))
+        for server in options.servers:  # the first is "http", the others "http-<server>"
+            name = "http" if server == options.servers[0] else f"http-{server}"
+            report.phases.append(_http_phase(options, db, url, roster, roster_path, console, server=server,
+                                             name=name))
     if pg:
         _pgbench(report, options, url, "after", console)
     if options.batch:
@@ -216,8 +220,8 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _tree_rss_mb(pid: int) -> tuple[float, float]:
-    """The resident memory of a process and its descendants: (sum, largest single process), in MB."""
+def _tree(pid: int) -> set[int]:
+    """A process and its descendants."""
     parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -233,8 +237,29 @@ def _tree_rss_mb(pid: int) -> tuple[float, float]:
             if parent in tree and child not in tree:
                 tree.add(child)
                 changed = True
+    return tree
+
+
+#: Clock ticks per second of /proc/<pid>/stat's times.
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _tree_cpu_s(pid: int) -> float:
+    """The processor time (user and system) a process and its descendants have spent so far, in seconds."""
+    ticks = 0
+    for member in _tree(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, IndexError, ValueError):
+            continue
+    return ticks / _TICKS
+
+
+def _tree_rss_mb(pid: int) -> tuple[float, float]:
+    """The resident memory of a process and its descendants: (sum, largest single process), in MB."""
     sizes = []
-    for member in tree:
+    for member in _tree(pid):
         try:
             for line in Path(f"/proc/{member}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -245,8 +270,10 @@ def _tree_rss_mb(pid: int) -> tuple[float, float]:
 
 
 def _http_phase(options: Options, db: Database, url: str, roster: Roster, roster_path: Path,
-                console: Console) -> Phase:
-    """``gongji serve`` with ``workers`` processes, and ``clients`` concurrent signed HTTP clients in one process."""
+                console: Console, *, server: str = "uvicorn", name: str = "http") -> Phase:
+    """``gongji serve --server <server>`` with ``workers`` processes, and ``clients`` concurrent signed HTTP clients
+    in one process. Beside the figures of the clients it tells the processor time the server's processes spent per
+    operation, which a machine busy with other work changes far less than it changes latencies."""
     server_key = secrets.token_hex(16)
     codes = [code for places in roster.institutions.values() for code in places.values()]
     system = Actor.system("bench")
@@ -254,35 +281,46 @@ def _http_phase(options: Options, db: Database, url: str, roster: Roster, roster
         s, Env(), server_key=server_key.encode(), code=code, actor=system)) for code in codes}
     port = _free_port()
     env = {**os.environ, "GONGJI_SECRET_KEY": server_key, "GONGJI_LOG_LEVEL": "WARNING", "GONGJI_METRICS": "on"}
-    server = subprocess.Popen(
+    process = subprocess.Popen(
         [sys.executable, "-m", "gongji.cli.main", "--database-url", url, "serve", "--port", str(port),
-         "--workers", str(options.workers), "--no-notify", "--no-migrate"],
+         "--workers", str(options.workers), "--no-notify", "--no-migrate", "--server", server],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(base, server)
-        console.print(f"HTTP: gongji serve --workers {options.workers}, {options.clients} clients, {options.seconds} s")
+        _wait_ready(base, process)
+        console.print(f"HTTP: gongji serve --server {server} --workers {options.workers}, {options.clients} clients, "
+                      f"{options.seconds} s")
         start_at = time.time() + 3
         with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
             future = pool.submit(http_clients, base, str(roster_path), secrets_, options.clients, options.seconds,
                                  options.seed + 7, start_at, secrets.token_hex(4))
             peak_total = peak_one = 0.0
+            cpu_from = cpu_to = None
             while not future.done():
                 if time.time() >= start_at:
-                    total, one = _tree_rss_mb(server.pid)
+                    if cpu_from is None:
+                        cpu_from = _tree_cpu_s(process.pid)
+                    total, one = _tree_rss_mb(process.pid)
                     peak_total, peak_one = max(peak_total, total), max(peak_one, one)
+                    if time.time() < start_at + options.seconds:
+                        cpu_to = _tree_cpu_s(process.pid)
                 time.sleep(0.5)
             result = future.result()
     finally:
-        server.terminate()
+        process.terminate()
         try:
-            server.wait(timeout=20)
+            process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            server.kill()
-    phase = Phase.of("http", options.clients, options.seconds, result, server_rss_mb=round(peak_total, 1))
+            process.kill()
+    done = len(result.latencies)
+    cpu_ms = (round((cpu_to - cpu_from) * 1000 / done, 2) if done and cpu_from is not None and cpu_to is not None
+              else None)
+    phase = Phase.of(name, options.clients, options.seconds, result, server_rss_mb=round(peak_total, 1),
+                     server_cpu_ms=cpu_ms, client_cpu_ms=round(result.cpu_s * 1000 / done, 2) if done else None)
     _say(console, phase)
-    console.print(f"  server memory: {peak_total:.0f} MB in all, {peak_one:.0f} MB the largest process")
+    console.print(f"  server memory: {peak_total:.0f} MB in all, {peak_one:.0f} MB the largest process; processor "
+                  f"time per operation: server {phase.server_cpu_ms} ms, client {phase.client_cpu_ms} ms")
     return phase
 
 

@@ -78,12 +78,14 @@ class ClientResult:
     by_kind: Counter = field(default_factory=Counter)
     errors: Counter = field(default_factory=Counter)
     mutual_aid: int = 0  # settlements in which a relative's account paid
+    cpu_s: float = 0.0  # processor time the client's process spent while it ran (HTTP clients)
 
     def merge(self, other: ClientResult) -> None:
         self.latencies.extend(other.latencies)
         self.by_kind.update(other.by_kind)
         self.errors.update(other.errors)
         self.mutual_aid += other.mutual_aid
+        self.cpu_s += other.cpu_s
 
 
 def service_client(url: str, roster_path: str, seconds: float, seed: int, start_at: float, run_id: str,
@@ -191,11 +193,13 @@ def http_clients(base_url: str, roster_path: str, secrets: dict[str, str], clien
         async with httpx.AsyncClient(limits=limits, timeout=60) as http:
             await asyncio.sleep(max(0.0, start_at - time.time()))
             deadline = time.perf_counter() + seconds
+            cpu_from = time.process_time()
             await asyncio.gather(*(
                 _http_client(first_client + i, base_url, secrets, Mix(roster, random.Random(seed + i)), deadline,
                              run_id, http, result)
                 for i in range(clients)
             ))
+            result.cpu_s = time.process_time() - cpu_from
         return result
 
     return asyncio.run(main())

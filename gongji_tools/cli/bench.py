@@ -44,6 +44,8 @@ def bench(
     report_dir: Annotated[Path, typer.Option("--report-dir", help="where the JSON and Markdown reports go")]
     = Path("bench-results"),
     keep: Annotated[bool, typer.Option("--keep", help="keep the benchmark database afterwards")] = False,
+    servers: Annotated[str, typer.Option("--servers", help="HTTP servers to run the HTTP phase on, one after the "
+                                                           "other (uvicorn,granian compares them)")] = "uvicorn",
 ) -> None:
     """性能测试：载入人口、并发结算、pgbench对照、批处理、账本检查 · Benchmark: load a population, settle with
     concurrent clients through the service layer and over HTTP, compare with pgbench, time the batch jobs, check the
@@ -54,13 +56,18 @@ def bench(
     modes = {"both": ("service", "http"), "service": ("service",), "http": ("http",)}.get(mode)
     if modes is None:
         raise fail("--mode: service, http or both", 2)
+    from gongji.cli.common import SERVERS
+
+    chosen = tuple(name.strip() for name in servers.split(",") if name.strip())
+    if not chosen or any(name not in SERVERS for name in chosen):
+        raise fail(f"--servers: one or more of {', '.join(SERVERS)}", 2)
     out = stdout()
     url = ctx.obj.database_url if ctx.obj and ctx.obj.database_url else database_url()
     reports = []
     with reported_errors():
         for size in _sizes(people):
             options = bench_run.Options(url=url, people=size, clients=clients, seconds=seconds, modes=modes,
-                                        workers=workers, pgbench=pgbench, batch=batch, seed=seed,
+                                        workers=workers, servers=chosen, pgbench=pgbench, batch=batch, seed=seed,
                                         hot_relatives=hot_relatives, breakdown=breakdown,
                                         report_dir=report_dir, keep=keep, command="gongji " + " ".join(sys.argv[1:]))
             report = bench_run.run(options, out)
