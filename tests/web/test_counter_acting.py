@@ -339,3 +339,23 @@ def test_hn_9_a_clerk_sends_into_the_wallet_of_a_relative_insured_in_another_pro
     assert [tuple(m) for m in outbox] == [("wallet.transfer", "41")]
     [row] = by_testid(desk.get(f"/counter/people/{payer.id}/wallet").text)["sent-row"]
     assert "在途" in row and "800.00" in row
+
+
+def test_n_8_the_pages_acting_for_a_person_show_clerks_no_rule_numbers(desk):
+    """The new counter pages speak of the rules in words, never by numbers such as “（HZ-4）”."""
+    from tests.web.test_pages import RULE_NUMBER
+
+    w = desk.world
+    payer = w.person("王建国", current_fen=300_000)
+    wife = w.person("李秀兰", sex="F")
+    binding = w.bind(payer, wife)
+    desk.log_in()
+    paths = [f"/counter/people/{payer.id}/{page}" for page in ("family", "contribution", "wallet", "wallet/send",
+                                                               "history")] + [f"/counter/bindings/{binding}/documents"]
+    hangzhou = w.person("周红", city="hangzhou", prior_fen=10_000)
+    for path in paths:
+        r = desk.get(path)
+        assert r.status_code == 200 and not RULE_NUMBER.search(r.text), (path, RULE_NUMBER.search(r.text))
+    desk.log_in("S3301", region_prefix="3301")
+    r = desk.get(f"/counter/people/{hangzhou.id}/transfers")
+    assert r.status_code == 200 and not RULE_NUMBER.search(r.text), RULE_NUMBER.search(r.text)
