@@ -43,6 +43,8 @@ def require_fen(value: Any, *, field: str, allow_zero: bool = False) -> int:
 
 
 _YUAN = re.compile(r"-?\d{1,15}(\.\d+)?")
+#: Not negative, at most two decimals: every amount of a file that is right.
+_PLAIN_YUAN = re.compile(r"(\d{1,15})(?:\.(\d{1,2}))?")
 
 
 def yuan_to_fen(value: Any, *, field: str) -> int:
@@ -59,6 +61,15 @@ def yuan_to_fen(value: Any, *, field: str) -> int:
             reason_en="pass amounts as exact decimals (text or Decimal), not floats",
         )
     text = str(value).strip()
+    plain = _PLAIN_YUAN.fullmatch(text)
+    if plain is not None:  # the common case, "1234.5": whole fen by integer arithmetic, as Decimal would give
+        whole, cents = plain.groups()
+        fen = int(whole) * 100 + (int(cents.ljust(2, "0")) if cents else 0)
+        if fen > MAX_FEN:
+            raise GongjiError(
+                "INVALID_AMOUNT", field=field, reason_zh=f"超过单笔上限 {MAX_FEN} 分", reason_en=f"it is above {MAX_FEN} fen"
+            )
+        return fen
     if not _YUAN.fullmatch(text):
         raise GongjiError(
             "INVALID_AMOUNT", field=field, reason_zh=f"“{text[:30]}”不是数字", reason_en=f"'{text[:30]}' is not a number"

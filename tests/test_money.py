@@ -171,3 +171,20 @@ def test_d_6_yuan_fen_round_trip(yuan):
 def test_d_6_more_than_two_decimals_or_a_float_is_refused(value):
     """D-6: at most two decimals, written out (even a trailing zero); floats are not exact, so never amounts."""
     refused(yuan_to_fen, value, field="medfee_sumamt")
+
+
+def test_yuan_to_fen_plain_text_agrees_with_decimal_for_every_shape():
+    """The fast path for plain amounts ("12", "12.5", "12.50", "0012.05") gives what exact decimal arithmetic
+    gives; anything else still goes the careful way (and is refused as before)."""
+    from decimal import Decimal
+
+    from gongji.money import yuan_to_fen
+
+    for text in ("0", "7", "12", "12.5", "12.50", "12.05", "0012.05", "0.01", "99999999.99", "100000000"):
+        assert yuan_to_fen(text, field="x") == int(Decimal(text) * 100), text
+    for bad in ("12.345", "-1", "1e3", "+5", "1_000", ".5", "5.", ""):
+        try:
+            yuan_to_fen(bad, field="x")
+        except GongjiError:
+            continue
+        raise AssertionError(f"{bad!r} was accepted")

@@ -43,6 +43,7 @@ from gongji.ledger import service as ledger
 from gongji.ledger.models import Account
 from gongji.people.ids import mask
 from gongji.people.models import Enrollment, Person
+from gongji.policy import RegionPolicy
 from gongji.terms import Fund, Scheme, Status
 
 PERSON_COLUMNS = ("id", "id_number", "name", "name_sort_key", "birth_date", "sex", "phone", "created_at")
@@ -74,9 +75,14 @@ class Known:
     payer_open: int = 0  # open bindings where he pays
     beneficiary_open: int = 0  # open bindings where he is paid for
     payees: set[int] = field(default_factory=set)  # people he pays for (open bindings)
+    _party: rules.Party | None = field(default=None, repr=False, compare=False)
 
     def party(self) -> rules.Party:
-        return rules.Party(self.person_id, self.name, self.birth_date, self.scheme, self.region_code, self.status)
+        """What the binding rules read of him (made once: none of it changes while a chunk is decided)."""
+        if self._party is None:
+            self._party = rules.Party(self.person_id, self.name, self.birth_date, self.scheme, self.region_code,
+                                      self.status)
+        return self._party
 
 
 def _lookup(session: Session, id_numbers: set[str], today: date) -> dict[str, Known]:
@@ -149,6 +155,9 @@ class PeopleLoader:
     def load(self, session: Session, env: Env, prepared: tuple[list[PersonRecord], list[Rejection]],
              run: ImportRun) -> ChunkOutcome:
         today = env.today()
+        policies: dict[str, RegionPolicy] = {}  # by region code, for this chunk: a few regions, thousands of rows
+        self._policy = lambda region_code: policies.get(region_code) or policies.setdefault(
+            region_code, env.policy(region_code))
         records, rejections = prepared
         outcome = ChunkOutcome(rejections=list(rejections))
         taken_ids, taken_cards = _existing(session, [r.id_number for r in records],
@@ -215,12 +224,11 @@ class PeopleLoader:
         me.member_of = head.led_family_id
         return head
 
-    @staticmethod
-    def _binding(env: Env, record: PersonRecord, me: Known, spec, known: dict[str, Known]):
+    def _binding(self, env: Env, record: PersonRecord, me: Known, spec, known: dict[str, Known]):
         payer = known.get(spec.payer_id_number)
         if payer is None:
             raise about("payer_id_number", GongjiError("IMPORT_PAYER_UNKNOWN", id_number=mask(spec.payer_id_number)))
-        policy = env.policy(payer.region_code)
+        policy = self._policy(payer.region_code)
         in_family = payer.member_of is not None and payer.member_of == me.member_of
         situation = rules.BindingSituation(
             payer_balance_fen=payer.balance_fen, payer_open_bindings=payer.payer_open,
@@ -281,7 +289,7 @@ class PeopleLoader:
                                        r.family_relationship.value, now))
             for payer, spec, family_key in item.bindings:
                 payer_id = real.get(payer.person_id, payer.person_id)
-                policy = env.policy(payer.region_code)
+                policy = self._policy(payer.region_code)
                 bindings.append((next(binding_ids), payer_id, pid, spec.relationship.value, spec.start_on,
                                  spec.end_on, spec.priority, family(family_key), payer.region_code, "system",
                                  policy.agreement_version, now, "system", f"import:{run.id}", now))

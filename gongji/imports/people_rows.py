@@ -125,7 +125,9 @@ def _invalid(name: str, zh: str, en: str) -> GongjiError:
 
 
 def _choice(value: Any, table: dict[str, Any], name: str) -> Any:
-    found = table.get(fold(str(value)))
+    found = table.get(value) if isinstance(value, str) else None  # most files write the table's own words
+    if found is None:
+        found = table.get(fold(str(value)))
     if found is None:
         allowed = ", ".join(sorted({str(v) for v in table.values()}))
         raise _invalid(name, f"“{str(value)[:30]}”无法识别，可选：{allowed}", f"'{str(value)[:30]}' is not one of: {allowed}")

@@ -188,16 +188,19 @@ def _open_csv(path: Path, handle: IO[str], encoding: str, fields: Sequence[Field
                 yield SourceRow(start, {}, ("该行无法读取（引号或字段有误）", f"the row cannot be read ({str(exc)[:60]})"))
                 continue
             line = 1 + reader.line_num
-            if not record or all(not cell.strip() for cell in record):
+            joined = "".join(record)  # one pass over the row's text, not one per cell
+            if not joined.strip():
                 continue
-            if any(_BAD in cell for cell in record):
+            if _BAD in joined:
                 yield SourceRow(start, {}, (_BAD_BYTES_ZH, _BAD_BYTES_EN))
                 continue
             if len(record) > len(order):
                 yield SourceRow(start, {}, (f"该行有 {len(record)} 列，多于表头的 {len(order)} 列",
                                             f"the row has {len(record)} fields, more than the header's {len(order)}"))
                 continue
-            values = {name: _clean(cell) for name, cell in zip(order, record, strict=False) if name is not None}
+            # a CSV cell is text: stripped, and empty is None (what _clean does, without asking its type)
+            values = {name: cell.strip() or None for name, cell in zip(order, record, strict=False)
+                      if name is not None}
             yield SourceRow(start, values)
 
     return Source(path, "csv", encoding, columns, unknown, rows(), handle)
