@@ -36,7 +36,7 @@ from gongji.terms import Fund, Scheme, Status, Use
 CHUNK = 5000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PersonFacts:
     id: int
     name: str
@@ -79,7 +79,7 @@ class PersonFacts:
         return day.year - self.birth_date.year - ((day.month, day.day) < (self.birth_date.month, self.birth_date.day))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BindingFacts:
     id: int
     payer_id: int
@@ -99,7 +99,7 @@ class BindingFacts:
         return self.start_on <= day and (self.end_on is None or day <= self.end_on)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PartFacts:
     id: int
     seq: int
@@ -110,7 +110,7 @@ class PartFacts:
     amount_fen: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SettlementFacts:
     id: int
     patient_id: int
@@ -125,7 +125,7 @@ class SettlementFacts:
     parts: tuple[PartFacts, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Step:
     """One thing in the timeline. ``kind``: ``settlement`` (``ref`` its id), ``refund`` (``ref`` the refund's id,
     ``amount_fen`` and ``settlement_id``), ``year_end`` (``memo`` names the year) or ``postings`` (any other entry:

@@ -45,7 +45,8 @@ def households(world: World, binding_lists) -> dict[int, int]:
         if s.attested_payer_id is not None:
             join(s.patient_id, s.attested_payer_id)
         for p in s.parts:  # what was recorded: the same people, unless a binding was since deleted
-            join(s.patient_id, p.payer_id)
+            if p.payer_id != s.patient_id:
+                join(s.patient_id, p.payer_id)
     return {pid: find(pid) for pid in world.people}
 
 

@@ -79,7 +79,8 @@ class Side:
     shortfall_fen: int = 0
     shortfalls: int = 0
     _bound_to: dict[int, list[BindingFacts]] = field(init=False)
-    _paid: dict[int, list[list[int]]] = field(init=False)  # settlement → [[account, amount, refunded, seq]]
+    _paid: dict[int, tuple[rules.Part, ...]] = field(init=False)  # settlement → the parts this side paid
+    _refunded: dict[int, list[int]] = field(init=False)  # settlement → what went back to each of its parts
     _cash: dict[int, int] = field(init=False)  # settlement → cash still refundable (absent: none)
     _rolled: set[str] = field(init=False)
     _reasons: dict[tuple, str | None] = field(init=False)  # skip reasons of people whose status never changed
@@ -90,7 +91,7 @@ class Side:
         self._bound_to = {}
         for b in sorted(self.bindings, key=lambda b: b.id):
             self._bound_to.setdefault(b.beneficiary_id, []).append(b)
-        self._paid, self._cash, self._rolled, self._reasons, self._terms = {}, {}, set(), {}, {}
+        self._paid, self._refunded, self._cash, self._rolled, self._reasons, self._terms = {}, {}, {}, set(), {}, {}
 
     def _funds(self, person_id: int) -> tuple[rules.FundBalance, ...]:
         balances = self.balances
@@ -110,7 +111,7 @@ class Side:
         """How this side pays ``s`` with its balances now (nothing moves: :meth:`apply`)."""
         world, day = self.world, s.settled_on
         own = self._funds(s.patient_id)
-        if sum(f.balance_fen for f in own if f.fund in OWN_FUNDS) >= s.amount_fen:
+        if sum([f.balance_fen for f in own if f.fund in OWN_FUNDS]) >= s.amount_fen:
             # N-10: the own account pays all of it, no payer's turn comes (the same plan as with every payer)
             return Planned(s, rules.allocate(amount_fen=s.amount_fen, patient_id=s.patient_id, own_funds=own,
                                              payers=()))
@@ -157,28 +158,27 @@ class Side:
         s, plan = planned.settlement, planned.plan
         balances = self.balances
         if plan.parts:
-            paid = []
-            for seq, part in enumerate(plan.parts, start=1):
+            for part in plan.parts:
                 balance = balances[part.account_id] - part.amount_fen
                 assert balance >= 0
                 balances[part.account_id] = balance
-                paid.append([part.account_id, part.amount_fen, 0, seq])
-            self._paid[s.id] = paid
+            self._paid[s.id] = plan.parts
         if plan.cash_fen:
             self._cash[s.id] = plan.cash_fen
 
     def refund(self, settlement_id: int, amount_fen: int) -> None:
         """HN-5: back to the accounts that paid in this side, in the reverse order of payment, cash first."""
-        parts = self._paid.get(settlement_id, [])
+        parts = self._paid.get(settlement_id, ())
+        refunded = self._refunded.setdefault(settlement_id, [0] * len(parts))
         cash, back = rules.split_refund(
             amount_fen=amount_fen, cash_refundable_fen=self._cash.get(settlement_id, 0),
-            parts=[rules.PaidPart(part_id=i, seq=p[3], amount_fen=p[1], refunded_fen=p[2])
+            parts=[rules.PaidPart(part_id=i, seq=i + 1, amount_fen=p.amount_fen, refunded_fen=refunded[i])
                    for i, p in enumerate(parts)])
         if cash:
             self._cash[settlement_id] -= cash
         for i, amount in back:
-            parts[i][2] += amount
-            self.balances[parts[i][0]] += amount
+            refunded[i] += amount
+            self.balances[parts[i].account_id] += amount
 
     def year_end(self, memo: str) -> None:
         """D-1: once a year, every current-year balance into the same person's prior-years funds."""

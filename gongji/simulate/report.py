@@ -11,6 +11,7 @@ import csv
 import io
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from gongji.simulate.replay import PERSONAL_FUNDS, Planned, Side, baseline_mismatches
@@ -29,6 +30,16 @@ def age_band(age: int) -> str:
         if age >= lower:
             label = name
     return label
+
+
+#: age (years, up to 150) → its band
+BAND_OF_AGE = tuple(age_band(age) for age in range(151))
+
+
+def _band(birth: date, day: date) -> str:
+    """age_band(age on ``day``), as :meth:`gongji.simulate.facts.PersonFacts.age_on` reckons the age."""
+    age = day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+    return BAND_OF_AGE[min(max(age, 0), 150)]
 
 
 def _zero() -> dict[str, int]:
@@ -109,7 +120,7 @@ class Accumulator:
             self.baseline_checked += 1
             if baseline_mismatches(first):
                 self.baseline_mismatched.append(s.id)
-            patient_band = age_band(world.people[s.patient_id].age_on(day))
+            patient_band = _band(world.people[s.patient_id].birth_date, day)
         amount = s.amount_fen
         counted = ((self.sides[0], self.both, first),) if shared else zip(self.sides, self.tallies, planned,
                                                                              strict=True)
@@ -139,8 +150,8 @@ class Accumulator:
                 if part.payer_id == s.patient_id:
                     continue
                 tally.paid_by[part.payer_id] += part.amount_fen
-                payer = world.people[part.payer_id]
-                tally.by_payer_age[age_band(payer.age_on(day))]["mutual_aid_fen"] += part.amount_fen
+                tally.by_payer_age[_band(world.people[part.payer_id].birth_date, day)]["mutual_aid_fen"] += \
+                    part.amount_fen
                 if not any(balances[a] for f, a in world.funds_of(part.payer_id) if f in self._steady):
                     tally.emptied.add(part.payer_id)
         if in_region and not shared and any(p.plan.parts != first.plan.parts for p in planned[1:]):
