@@ -47,9 +47,9 @@ def settle_again(session: Session, env: Env, *, refund_id: int, idempotency_key:
         active = set(session.execute(select(Binding.id).where(Binding.id.in_(relatives), active_on(today),
                                                            Binding.paused_at.is_(None))).scalars())
         if set(relatives) - active:
-            raise NotAgain("为其付费的亲属绑定已结束，不能再从其账户扣款",
-                           "a relative who paid no longer pays through an active binding, so his account is not "
-                           "charged again")
+            raise NotAgain("为其付费的亲属绑定已结束或已暂停，不能再从其账户扣款",
+                           "a relative who paid no longer pays through an active binding (ended or paused), so his "
+                           "account is not charged again")
     wanted: dict[int, int] = {}
     for part, amount in back:
         wanted[part.account_id] = wanted.get(part.account_id, 0) + amount

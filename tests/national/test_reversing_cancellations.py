@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from gongji.authorizations import changes
 from gongji.authorizations import service as authorizations
 from gongji.authorizations.models import Binding
 from gongji.ledger import service as ledger
@@ -118,6 +119,24 @@ def test_ni_5_a_cancellation_is_not_reversed_when_the_binding_has_ended(api, hos
     err = hospital.refused("2601", reversal_input(patient, cancel_msgid, "2208"), "NI_NOT_REVERSIBLE",
                            psn=patient)
     assert "绑定已结束" in err and father.name not in err
+
+
+def test_ni_5_a_cancellation_is_not_reversed_while_the_binding_is_paused(api, hospital, family):
+    """D-3: the father paused his binding after the cancellation: a paused binding pays nothing, so nothing is
+    taken again; resumed, the 2601 goes through."""
+    patient, father = family
+    before = totals(api, patient, father)
+    _, _, cancel_msgid = settle_and_cancel(hospital, patient)
+    binding_id = api.world.db.read(lambda s: s.execute(select(Binding.id).where(
+        Binding.beneficiary_id == patient.id)).scalar_one())
+    api.world.run(lambda s, env: changes.pause(s, env, binding_id=binding_id, actor=STAFF))
+    err = hospital.refused("2601", reversal_input(patient, cancel_msgid, "2208"), "NI_NOT_REVERSIBLE",
+                           psn=patient)
+    assert "绑定已结束或已暂停" in err and father.name not in err
+    assert totals(api, patient, father) == before
+    api.world.run(lambda s, env: changes.resume(s, env, binding_id=binding_id, actor=STAFF))
+    assert hospital.ok("2601", reversal_input(patient, cancel_msgid, "2208"), psn=patient) == {}
+    assert totals(api, patient, father) != before
 
 
 def test_ni_5_a_cancellation_is_not_reversed_after_a_later_settlement(api, hospital, family):
