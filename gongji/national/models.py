@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     CheckConstraint,
     Date,
@@ -94,6 +96,8 @@ class NiVisit(Base):
     status: Mapped[str] = mapped_column(String(10))
     msgid: Mapped[str] = mapped_column(String(30))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # 2203 diseinfo[]: the diagnoses as the HIS sent them, checked (5202 answers them); the last 2203 counts
+    diagnoses: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
 
     __table_args__ = (
         CheckConstraint("kind IN ('outpatient', 'pharmacy')", name="kind"),

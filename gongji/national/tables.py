@@ -215,3 +215,6 @@ VISIT_QUERY = (
 
 #: 5206 人员累计信息查询 input ``data``: the person's accumulated figures of a year (``cum_ym`` yyyyMM).
 ACCUMULATION_QUERY = (PSN_NO, text("cum_ym", "累计年月", 6))
+
+#: 5202 诊断信息查询 input ``data``: the diagnoses of one visit.
+DIAGNOSIS_QUERY = (MDTRT_ID, PSN_NO)

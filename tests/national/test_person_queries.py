@@ -1,6 +1,7 @@
-"""5201 就诊信息查询 and 5206 人员累计信息查询, on both databases (NI-3, NI-4).
+"""5201 就诊信息查询, 5202 诊断信息查询 and 5206 人员累计信息查询, on both databases (NI-3, NI-4).
 
-5201 lists the person's visits at the asking institution only, in the period and of the medical type asked; 5206
+5201 lists the person's visits at the asking institution only, in the period and of the medical type asked; 5202
+the diagnoses the visit's last 2203 sent; 5206
 gives the year's deductible met (Q0000) and what the pooled fund paid (D310101), as the pooled-fund rule counts them.
 """
 
@@ -95,3 +96,29 @@ def test_ni_4_5206_refuses_a_month_that_is_not_one(api, hospital, family):
         err = hospital.refused("5206", {"data": {"psn_no": str(patient.id), "cum_ym": bad}}, "NI_FIELD_INVALID",
                                psn=patient)
         assert "cum_ym" in err
+
+
+def diagnosis(n: int, code: str, name: str, diag_type: str = "1") -> dict:
+    return {"diag_type": diag_type, "diag_srt_no": n, "diag_code": code, "diag_name": name, "diag_dept": "内科",
+            "dise_dor_no": "D001", "dise_dor_name": "李医生", "diag_time": "2025-06-02T09:35:00", "vali_flag": "1"}
+
+
+def test_ni_3_5202_answers_the_diagnoses_of_the_last_2203(api, hospital, family):
+    """In their order; a later 2203 replaces them; another person's or institution's visit is not found."""
+    patient, father = family
+    mdtrt_id = open_visit(hospital, patient, ["10.00"])
+    info = {"mdtrt_id": mdtrt_id, "psn_no": str(patient.id), "med_type": "11", "begntime": "2025-06-02 09:30:00"}
+    hospital.ok("2203", {"mdtrtinfo": info, "diseinfo": [diagnosis(2, "R05.x00", "咳嗽"),
+                                                         diagnosis(1, "J06.900", "急性上呼吸道感染")]}, psn=patient)
+    query = {"data": {"mdtrt_id": mdtrt_id, "psn_no": str(patient.id)}}
+    rows = hospital.ok("5202", query, psn=patient)["diseinfo"]
+    assert [(r["diag_srt_no"], r["diag_code"], r["diag_name"]) for r in rows] == [
+        (1, "J06.900", "急性上呼吸道感染"), (2, "R05.x00", "咳嗽")]
+    assert rows[0]["diag_time"] == "2025-06-02 09:35:00" and rows[0]["mdtrt_id"] == mdtrt_id
+    assert {k for k in rows[0]} >= {"diag_type", "diag_dept", "dise_dor_no", "dise_dor_name", "vali_flag", "psn_no"}
+    hospital.ok("2203A", {"mdtrtinfo": info, "diseinfo": [diagnosis(1, "J20.900", "急性支气管炎")]}, psn=patient)
+    assert [r["diag_code"] for r in hospital.ok("5202", query, psn=patient)["diseinfo"]] == ["J20.900"]
+    hospital.refused("5202", {"data": {"mdtrt_id": mdtrt_id, "psn_no": str(father.id)}}, "NI_VISIT_NOT_FOUND",
+                     psn=father)
+    other = institution(api, "H23010100009", "哈尔滨市第二医院")
+    other.refused("5202", query, "NI_VISIT_NOT_FOUND", psn=patient)

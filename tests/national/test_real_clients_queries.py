@@ -4,8 +4,9 @@ openhis (``YiBaoController.cs``: ``GetRegistration_5201``, ``GetPeopleTotalInfo_
 ``GetSpecialDisease_5205``) sends every property of its ``Input_52xx`` classes as a string, ``""`` for what the
 operator left empty; Zebone (``NationalInsuranceService.java``: ``medicalInformationQuery``, ``qryPersonnelAcc``)
 sends camelCase maps, ``begntime``/``endtime`` formatted ``yyyy-MM-dd HH:mm:ss``, nulls dropped. Both run after a
-whole visit of their own (test_real_clients.py), so the visit is there to be found; 5202 and 5205 are not served
-(docs/national-interface.md, "The 52xx queries") and are refused naming what is.
+whole visit of their own (test_real_clients.py), so the visit is there to be found; openhis's 5202 gets the
+diagnosis its 2203A sent; 5205 is not served (docs/national-interface.md, "The 52xx queries") and is refused naming
+what is.
 """
 
 from __future__ import annotations
@@ -41,11 +42,15 @@ def test_openhis_5201_and_5206_as_it_sends_them(api):
     # everything the visit settled was cancelled or reversed: nothing counts toward the year
     assert {(c["cum_type_code"], c["cum"], c["cum_ym"]) for c in cum} == {
         ("Q0000", Decimal("0.00"), "202506"), ("D310101", Decimal("0.00"), "202506")}
-    for infno, data in (("5202", {"mdtrt_id": mdtrt_id, "psn_no": psn_no}),
-                        ("5205", {"psn_no": psn_no, "begntime": at(his, "00:00"), "endtime": at(his, "23:59")})):
-        _, got = his.post(infno, {"data": data}, insuplc=region)
-        assert got["infcode"] == -1 and got["err_msg"].startswith("【NI_UNKNOWN_TRANSACTION】"), got["err_msg"]
-        assert "5201" in got["err_msg"] and "5206" in got["err_msg"]
+    # GetDiagnosis_5202: the diagnosis its 2203A sent (Input_2203A's diag_srt_no is an int)
+    rows = his.ok("5202", {"data": {"mdtrt_id": mdtrt_id, "psn_no": psn_no}}, insuplc=region)["diseinfo"]
+    assert [(r["diag_code"], r["diag_name"], r["diag_srt_no"], r["dise_dor_name"]) for r in rows] == [
+        ("J06.900", "急性上呼吸道感染", 1, "李医生")]
+    # GetSpecialDisease_5205 is not served, and the refusal says what is
+    _, got = his.post("5205", {"data": {"psn_no": psn_no, "begntime": at(his, "00:00"), "endtime": at(his, "23:59")}},
+                      insuplc=region)
+    assert got["infcode"] == -1 and got["err_msg"].startswith("【NI_UNKNOWN_TRANSACTION】"), got["err_msg"]
+    assert "5201" in got["err_msg"] and "5202" in got["err_msg"] and "5206" in got["err_msg"]
 
 
 def test_zebone_5201_and_5206_as_it_sends_them(api):

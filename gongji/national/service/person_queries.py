@@ -1,8 +1,10 @@
-"""5201 就诊信息查询 and 5206 人员累计信息查询: what the institution may read again of its patient (NI-3, NI-4).
+"""5201 就诊信息查询, 5202 诊断信息查询 and 5206 人员累计信息查询: what the institution may read again of its patient
+(NI-3, NI-4).
 
-Both real clients call them (openhis ``GetRegistration_5201`` and ``GetPeopleTotalInfo_5206``; Zebone
-``medicalInformationQuery`` and ``qryPersonnelAcc``). 5201 lists the person's visits at this institution only, as
-everything else of the interface does. 5206 gives the year's figures the pooled-fund rule itself counts with
+Both real clients call 5201 and 5206 (openhis ``GetRegistration_5201`` and ``GetPeopleTotalInfo_5206``; Zebone
+``medicalInformationQuery`` and ``qryPersonnelAcc``), openhis 5202 too (``GetDiagnosis_5202``). 5201 lists the
+person's visits at this institution only, as everything else of the interface does; 5202 gives the diagnoses of one
+of them as its last 2203 sent them. 5206 gives the year's figures the pooled-fund rule itself counts with
 (NI-4: the deductible met, ``Q0000``, and what the fund paid, ``D310101`` for employees, ``D390101`` for residents),
 as the settlements of every institution left them; the standard's other accumulations (counts, totals by medical
 type, other funds) are not kept.
@@ -59,6 +61,15 @@ def query_visits(msg: Message, data: dict[str, Any]) -> dict[str, Any]:
         }
         out.append({key: value for key, value in row.items() if value is not None})
     return {"mdtrtinfo": out}
+
+
+def query_diagnoses(msg: Message, data: dict[str, Any]) -> dict[str, Any]:
+    """5202: the diagnoses of one of the person's visits here, in their order (``diag_srt_no``)."""
+    node = wire.read(data.get("data"), tables.DIAGNOSIS_QUERY, node_name="data", node_zh="诊断信息查询")
+    person = msg.person(node["psn_no"])
+    visit = msg.visit(node["mdtrt_id"], person, lock=False)
+    rows = sorted(visit.diagnoses or [], key=lambda row: (row["diag_type"], row["diag_srt_no"]))
+    return {"diseinfo": [{"mdtrt_id": str(visit.id), "psn_no": node["psn_no"], **row} for row in rows]}
 
 
 def query_accumulation(msg: Message, data: dict[str, Any]) -> dict[str, Any]:

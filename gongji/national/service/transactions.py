@@ -10,7 +10,7 @@ from gongji.national.service.cancelling import cancel_pharmacy, cancel_settlemen
 from gongji.national.service.fee_query import query_fee_details
 from gongji.national.service.message import Message
 from gongji.national.service.person import person_info
-from gongji.national.service.person_queries import query_accumulation, query_visits
+from gongji.national.service.person_queries import query_accumulation, query_diagnoses, query_visits
 from gongji.national.service.queries import query_settlement, reconcile
 from gongji.national.service.settling import pharmacy_pre_settle, pharmacy_settle, pre_settle, settle
 from gongji.national.service.signin import sign_in, sign_out
@@ -48,6 +48,7 @@ TRANSACTIONS: dict[str, Transaction] = {t.infno: t for t in (
     Transaction("2103", "药店结算撤销", "pharmacy settlement cancellation", cancel_pharmacy, True, _P),
     Transaction("2601", "冲正交易", "reversal", reverse, True),
     Transaction("5201", "就诊信息查询", "visit query", query_visits, False),
+    Transaction("5202", "诊断信息查询", "diagnosis query", query_diagnoses, False),
     Transaction("5203", "结算信息查询", "settlement query", query_settlement, False),
     Transaction("5204", "费用明细查询", "fee detail query", query_fee_details, False),
     Transaction("5206", "人员累计信息查询", "accumulated information", query_accumulation, False),

@@ -87,10 +87,10 @@ def close_visit(msg: Message, visit: NiVisit) -> None:
 
 
 def visit_info(msg: Message, data: dict[str, Any]) -> dict[str, Any]:
-    """2203 / 2203A: the visit's medical type and diagnoses (kept: the medical type and the disease)."""
+    """2203 / 2203A: the visit's medical type, disease and diagnoses (the diagnoses as checked, for 5202)."""
     node = wire.read(data.get("mdtrtinfo"), tables.VISIT_INFO, node_name="mdtrtinfo", node_zh="就诊信息")
-    for row in data.get("diseinfo") or []:
-        wire.read(row, tables.DIAGNOSIS, node_name="diseinfo", node_zh="诊断信息")
+    diagnoses = [wire.read(row, tables.DIAGNOSIS, node_name="diseinfo", node_zh="诊断信息")
+                 for row in data.get("diseinfo") or []]
     if codes.is_inpatient(node["med_type"]):
         raise inpatient(node["med_type"])
     person = msg.person(node["psn_no"])
@@ -98,6 +98,8 @@ def visit_info(msg: Message, data: dict[str, Any]) -> dict[str, Any]:
     open_visit(msg, visit, "上传就诊信息", "upload visit information")
     visit.med_type = node["med_type"]
     visit.dise_codg, visit.dise_name = node["dise_codg"], node["dise_name"]
+    visit.diagnoses = [{**row, "diag_srt_no": int(row["diag_srt_no"]), "diag_time": wire.time_text(row["diag_time"])}
+                       for row in diagnoses]
     return {}
 
 
