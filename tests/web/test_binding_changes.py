@@ -50,6 +50,7 @@ def test_d_3_the_relative_pauses_and_the_payer_resumes(portal):  # noqa: F811
     done = portal.follow(portal.post(f"{url}/pause", {}, form_page=url))
     assert notice(done.text).startswith("已暂停") and by_testid(done.text)["paused"] == ["已暂停"]
     assert by_testid(portal.get("/portal").text)["can-pay"] == ["目前无法为您支付"]
+    assert by_testid(portal.get("/portal/records").text)["paused"] == ["已暂停"]
     portal.log_in(payer)
     done = portal.follow(portal.post(f"{url}/pause", {"resume": "yes"}, form_page=url))
     assert notice(done.text) == "已恢复支付。" and _binding(w, binding_id).paused_at is None

@@ -233,6 +233,7 @@ class RecordRow:
     record: records.AuthorizationRecord
     is_open: bool
     rebind_from: date | None  # D-4: ended by someone in a region with a wait, the pair not bound again
+    paused: bool = False  # D-3: paused by either side, it pays nothing until resumed
 
 
 def _records(s: Session, env: Env, person_id: int) -> dict[str, Any]:
@@ -251,7 +252,8 @@ def _records(s: Session, env: Env, person_id: int) -> dict[str, Any]:
         rebind = None
         if binding.ended_on is not None and binding.end_reason != EndReason.EXPIRED.value and pair not in open_pairs:
             rebind = binding_rules.rebind_possible_from(binding.ended_on, env.policy(binding.region_code))
-        rows.append(RecordRow(record=record, is_open=is_open, rebind_from=rebind))
+        rows.append(RecordRow(record=record, is_open=is_open, rebind_from=rebind,
+                              paused=is_open and binding.paused_at is not None))
     return {"me": me, "rows": rows, "total": page_.total}
 
 
