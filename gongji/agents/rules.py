@@ -152,7 +152,7 @@ def api_action(method: str, route_path: str) -> Action | None:
     """The action an API route needs of an agent, or None: not for agents. Statements (a person's, under his
     records) count as records."""
     found = API_ACTIONS.get((method.upper(), route_path))
-    if found is None and method.upper() == "GET" and route_path.startswith("/v1/people/{person_id}/statements"):
+    if found is None and method.upper() == "GET" and route_path.startswith("/v1/people/{person_id}/statement"):
         return Action.RECORDS
     return found
 

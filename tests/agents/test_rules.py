@@ -67,7 +67,8 @@ def test_ag1_actions_parsed_and_stored_in_order():
 def test_ag1_routes_and_pages_map_to_actions_and_the_rest_is_refused_to_agents():
     assert rules.api_action("POST", "/v1/bindings") is Action.BINDINGS
     assert rules.api_action("get", "/v1/people/{person_id}/consumption") is Action.RECORDS
-    assert rules.api_action("GET", "/v1/people/{person_id}/statements/2026-11") is Action.RECORDS
+    assert rules.api_action("GET", "/v1/people/{person_id}/statement") is Action.RECORDS
+    assert rules.portal_action("/portal/statements/file") is Action.RECORDS
     # never for an agent: passwords, agencies, logins, settlements
     for method, path in [("PUT", "/v1/people/{person_id}/password"), ("POST", "/v1/agencies"),
                          ("POST", "/v1/agencies/{agency_id}/end"), ("POST", "/v1/auth/person"),
