@@ -17,7 +17,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -91,12 +91,38 @@ class BindingFacts:
     priority: int | None
     created_on: date
     added: bool = False  # a binding of the scenario, not of the database
+    #: D-3: whether it was paused before its first recorded pause or resumption, then (instant, paused after) of each
+    paused_before: bool = False
+    pauses: tuple[tuple[datetime, bool], ...] = ()
+    #: PP-1: the payer's monthly limit before its first recorded change, then (instant, limit after) of each change
+    limit_before: int | None = None
+    limits: tuple[tuple[datetime, int | None], ...] = ()
+
+    def paused_at(self, at: datetime | None) -> bool:
+        """D-3: whether the binding stood paused at ``at`` (a paused binding pays nothing)."""
+        return _as_of(self.paused_before, self.pauses, at)
+
+    def limit_at(self, at: datetime | None) -> int | None:
+        """PP-1: the payer's monthly limit for the relative as it stood at ``at``; None: no limit."""
+        return _as_of(self.limit_before, self.limits, at)
 
     def active_on(self, day: date) -> bool:
         """D-3, as :func:`gongji.authorizations.rules.is_active`."""
         if self.ended_on is not None and self.ended_on <= day:
             return False
         return self.start_on <= day and (self.end_on is None or day <= self.end_on)
+
+
+def _as_of(before, changes: tuple, at: datetime | None):
+    """The value a setting had at ``at``: that of its last change made at or before it, else the one before all."""
+    value = before
+    if at is None:
+        return changes[-1][1] if changes else before
+    for when, after in changes:
+        if when > at:
+            break
+        value = after
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +149,7 @@ class SettlementFacts:
     settled_on: date
     attested_payer_id: int | None
     parts: tuple[PartFacts, ...]
+    settled_at: datetime | None = None  # the instant: a binding's pause or limit as it stood then (D-3, PP-1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +179,9 @@ class World:
     opening: dict[int, int] = field(default_factory=dict)  # account id → balance at the start of the period
     settlements: dict[int, SettlementFacts] = field(default_factory=dict)
     timeline: list[Step] = field(default_factory=list)
+    #: PP-1: (payer, patient) → what the payer paid for the patient in the start's month before the start, less
+    #: what was refunded of it (as recorded now)
+    paid_before: dict[tuple[int, int], int] = field(default_factory=dict)
 
     _funds: dict[int, tuple[tuple[Fund, int], ...]] = field(default_factory=dict, repr=False)
     _parties: dict[int, Party] = field(default_factory=dict, repr=False)
@@ -228,10 +258,12 @@ def load(session: Session, *, region: str, start: date, end: date, seeds: Iterab
     if progress:
         progress("facts", 1, 4)
     _load_people(session, world, people, rows)
+    history = _binding_history(session, bindings)
     world.bindings = sorted(
         (BindingFacts(id=b.id, payer_id=b.payer_id, beneficiary_id=b.beneficiary_id, relationship=b.relationship,
                       start_on=b.start_on, end_on=b.end_on, ended_on=b.ended_on, priority=b.priority,
-                      created_on=b.created_at.date()) for b in bindings.values()), key=lambda b: b.id)
+                      created_on=b.created_at.date(), **history[b.id]) for b in bindings.values()),
+        key=lambda b: b.id)
     parts: dict[int, list[PartFacts]] = {}
     for chunk in _chunks(rows):
         for p in session.execute(select(_SP).where(_SP.c.settlement_id.in_(chunk))):
@@ -243,13 +275,57 @@ def load(session: Session, *, region: str, start: date, end: date, seeds: Iterab
             id=r.id, patient_id=r.patient_id, region_code=r.region_code, use=Use(r.use), amount_fen=r.amount_fen,
             own_fen=r.own_fen, mutual_aid_fen=r.mutual_aid_fen, cash_fen=r.cash_fen, settled_on=r.settled_on,
             attested_payer_id=r.attested_payer_id,
-            parts=tuple(sorted(parts.get(r.id, ()), key=lambda p: p.seq)))
+            parts=tuple(sorted(parts.get(r.id, ()), key=lambda p: p.seq)), settled_at=r.settled_at)
+    world.paid_before = _paid_before(session, world)
     if progress:
         progress("facts", 2, 4)
     _load_money(session, world, rows)
     if progress:
         progress("facts", 4, 4)
     return world
+
+
+def _binding_history(session: Session, bindings: dict) -> dict[int, dict]:
+    """D-3, PP-1: each binding's pauses and resumptions and its monthly limit's changes, from their events (in the
+    order recorded); a binding without such events has stood as it is now since it was made."""
+    V = Event.__table__
+    pauses: dict[int, list] = {}
+    limits: dict[int, list] = {}
+    for chunk in _chunks(bindings):
+        for e in session.execute(select(V.c.subject_id, V.c.kind, V.c.at, V.c.data).where(
+                V.c.subject_type == "binding", V.c.subject_id.in_(chunk),
+                V.c.kind.in_(("binding.paused", "binding.resumed", "binding.limit_set"))).order_by(V.c.id)):
+            if e.kind == "binding.limit_set":
+                limits.setdefault(e.subject_id, []).append((e.at, (e.data or {}).get("from"), (e.data or {}).get("to")))
+            else:
+                pauses.setdefault(e.subject_id, []).append((e.at, e.kind == "binding.paused"))
+    out = {}
+    for b in bindings.values():
+        paused, limited = pauses.get(b.id, []), limits.get(b.id, [])
+        if not paused and b.paused_at is not None:  # paused without an event: from the instant it records
+            paused = [(b.paused_at, True)]
+        out[b.id] = dict(paused_before=(not paused[0][1]) if paused else False, pauses=tuple(paused),
+                         limit_before=limited[0][1] if limited else b.monthly_limit_fen,
+                         limits=tuple((at, to) for at, _, to in limited))
+    return out
+
+
+def _paid_before(session: Session, world: World) -> dict[tuple[int, int], int]:
+    """PP-1: what payers paid for relatives in the start's month before the start (their monthly room), for the
+    bindings that had a limit at some time."""
+    first = world.start.replace(day=1)
+    limited = {b.beneficiary_id for b in world.bindings if b.limit_before is not None or b.limits}
+    if first == world.start or not limited:
+        return {}
+    out: dict[tuple[int, int], int] = {}
+    for chunk in _chunks(limited):
+        for row in session.execute(
+                select(_SP.c.payer_id, _S.c.patient_id, func.sum(_SP.c.amount_fen - _SP.c.refunded_fen))
+                .join(_S, _S.c.id == _SP.c.settlement_id)
+                .where(_S.c.patient_id.in_(chunk), _SP.c.payer_id != _S.c.patient_id, _S.c.settled_on >= first,
+                       _S.c.settled_on < world.start).group_by(_SP.c.payer_id, _S.c.patient_id)):
+            out[(row[0], row[1])] = int(row[2])
+    return out
 
 
 def _load_people(session: Session, world: World, people: set[int], rows: dict) -> None:

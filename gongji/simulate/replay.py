@@ -85,6 +85,8 @@ class Side:
     _rolled: set[str] = field(init=False)
     _reasons: dict[tuple, str | None] = field(init=False)  # skip reasons of people whose status never changed
     _terms: dict[str, tuple] = field(init=False)  # region → (reserve line, funds for relatives)
+    #: PP-1: (payer, patient, year, month) → what this side's payer paid for the patient that month, less refunds
+    _month: dict[tuple[int, int, int, int], int] = field(init=False)
 
     def __post_init__(self) -> None:
         self.balances = dict(self.world.opening)
@@ -92,6 +94,9 @@ class Side:
         for b in sorted(self.bindings, key=lambda b: b.id):
             self._bound_to.setdefault(b.beneficiary_id, []).append(b)
         self._paid, self._refunded, self._cash, self._rolled, self._reasons, self._terms = {}, {}, {}, set(), {}, {}
+        start = self.world.start
+        self._month = {(payer, patient, start.year, start.month): fen
+                       for (payer, patient), fen in self.world.paid_before.items()}
 
     def _funds(self, person_id: int) -> tuple[rules.FundBalance, ...]:
         balances = self.balances
@@ -118,13 +123,15 @@ class Side:
         patient = world.people[s.patient_id]
         patient_party = world.party(patient, day)
         patient_policy = self.policy(patient_party.region_code)
-        payers: list[tuple[int | None, int | None, int]] = [
-            (b.id, b.priority, b.payer_id) for b in self._bound_to.get(patient.id, ()) if b.active_on(day)]
+        at = s.settled_at
+        bound = [b for b in self._bound_to.get(patient.id, ()) if b.active_on(day)]
+        payers: list[tuple[int | None, int | None, int, int | None]] = [
+            (b.id, b.priority, b.payer_id, b.limit_at(at)) for b in bound if not b.paused_at(at)]  # D-3: paused
         if s.attested_payer_id is not None and patient_policy.paper_attestation \
-                and s.attested_payer_id not in {p for _, _, p in payers}:
-            payers.append((None, None, s.attested_payer_id))  # SZ-5: once, after the bound payers
+                and s.attested_payer_id not in {b.payer_id for b in bound}:
+            payers.append((None, None, s.attested_payer_id, None))  # SZ-5: once, after the bound payers
         candidates = []
-        for binding_id, priority, payer_id in payers:
+        for binding_id, priority, payer_id, limit in payers:
             payer = world.people[payer_id]
             payer_region = payer.region_code if not payer.moves else payer.region_on(day)
             payer_policy = self.policy(payer_region)
@@ -148,7 +155,10 @@ class Side:
             candidates.append(rules.PayerCandidate(
                 payer_id=payer_id, binding_id=binding_id, name=payer.name, name_sort_key=payer.name_sort_key,
                 id_number=payer.id_number, priority=priority, funds=self._funds(payer_id),
-                reserve_line_fen=terms[0], funds_for_relatives=terms[1]))
+                reserve_line_fen=terms[0], funds_for_relatives=terms[1],
+                month_room_fen=None if limit is None else rules.month_room(  # PP-1, as it stood that day
+                    monthly_limit_fen=limit,
+                    paid_this_month_fen=self._month.get((payer_id, patient.id, day.year, day.month), 0))))
         ordered = rules.order_payers(candidates, patient_policy.payer_order) if len(candidates) > 1 else candidates
         return Planned(s, rules.allocate(amount_fen=s.amount_fen, patient_id=patient.id, own_funds=own,
                                          payers=ordered))
@@ -162,6 +172,9 @@ class Side:
                 balance = balances[part.account_id] - part.amount_fen
                 assert balance >= 0
                 balances[part.account_id] = balance
+                if part.payer_id != s.patient_id:  # PP-1: the payer's room this month
+                    key = (part.payer_id, s.patient_id, s.settled_on.year, s.settled_on.month)
+                    self._month[key] = self._month.get(key, 0) + part.amount_fen
             self._paid[s.id] = plan.parts
         if plan.cash_fen:
             self._cash[s.id] = plan.cash_fen
@@ -176,9 +189,13 @@ class Side:
                    for i, p in enumerate(parts)])
         if cash:
             self._cash[settlement_id] -= cash
+        s = self.world.settlements.get(settlement_id)
         for i, amount in back:
             refunded[i] += amount
             self.balances[parts[i].account_id] += amount
+            if s is not None and parts[i].payer_id != s.patient_id:  # PP-1: a refund gives the room back
+                key = (parts[i].payer_id, s.patient_id, s.settled_on.year, s.settled_on.month)
+                self._month[key] = self._month.get(key, 0) - amount
 
     def year_end(self, memo: str) -> None:
         """D-1: once a year, every current-year balance into the same person's prior-years funds."""
