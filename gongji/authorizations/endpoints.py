@@ -207,6 +207,11 @@ class AuthorizationView(Output):
     ended_on: date | None
     end_reason: EndReason | None
     channel: Channel
+    paused: bool = Field(False, description="已暂停：暂停期间不支付（D-3）· paused: it pays nothing until resumed")
+    limited: bool = Field(False, description="共济人设有每月限额（PP-1）· the payer set a monthly limit")
+    monthly_limit_fen: int | None = Field(
+        None, description="每月限额（分），仅共济人和经办人员可见（PP-1）· the monthly limit in fen, shown to the payer "
+                          "and staff only")
 
 
 @router.get("/people/{person_id}/bindings", response_model=Page[AuthorizationView], tags=["bindings"],
@@ -216,8 +221,15 @@ def person_bindings(person_id: Id, call: PersonOrStaff,
                     include_ended: bool = True, limit: Limit = 50, offset: Offset = 0) -> Page[AuthorizationView]:
     def work(s: Session):
         load_person(call, s, person_id)
-        return records.authorization_records(s, person_id=person_id, today=call.env.today(), role=role,
+        page = records.authorization_records(s, person_id=person_id, today=call.env.today(), role=role,
                                              include_ended=include_ended, limit=limit, offset=offset)
+        # PP-1: as the single binding shows it: the amount to the payer and staff, to the relative only that it is
+        shown = [AuthorizationView.model_validate(item, from_attributes=True).model_copy(update=dict(
+            limited=item.monthly_limit_fen is not None,
+            monthly_limit_fen=item.monthly_limit_fen
+            if call.who.is_staff or (item.role == "payer" and call.who.person_id == person_id) else None))
+            for item in page.items]
+        return Page[AuthorizationView](items=shown, total=page.total, limit=page.limit, offset=page.offset)
 
     return call.read(work)
 

@@ -226,6 +226,9 @@ class AuthorizationRecord:
     ended_on: date | None
     end_reason: str | None
     channel: str
+    paused: bool = False  # D-3: it pays nothing until resumed
+    #: PP-1: the payer's monthly limit for the relative (None: none); whoever shows the record decides who sees it
+    monthly_limit_fen: int | None = None
 
 
 def authorization_records(session: Session, *, person_id: int, today: date, role: str = "both",
@@ -260,6 +263,7 @@ def authorization_records(session: Session, *, person_id: int, today: date, role
             state=binding_rules.state(start_on=binding.start_on, end_on=binding.end_on, ended_on=binding.ended_on,
                                       end_reason=binding.end_reason, today=today),
             ended_on=binding.ended_on, end_reason=binding.end_reason, channel=binding.channel,
+            paused=binding.paused_at is not None, monthly_limit_fen=binding.monthly_limit_fen,
         )
 
     return _page(session, query, limit, offset, convert)
