@@ -360,6 +360,17 @@ def create_family(session: Session, env: Env, *, householder_id_number: str, nam
     return family
 
 
+def _require_one_spouse(session: Session, family: Family, member_id: int, relationship: Relationship) -> None:
+    """HN-1, HN-7: the householder has one spouse in the family, as a person has one spouse bound (N-7)."""
+    if relationship is not Relationship.SPOUSE:
+        return
+    other = session.execute(select(FamilyMember.id).where(
+        FamilyMember.family_id == family.id, FamilyMember.left_at.is_(None), FamilyMember.person_id != member_id,
+        FamilyMember.relationship == Relationship.SPOUSE.value).limit(1)).first()
+    if other is not None:
+        raise GongjiError("FAMILY_SPOUSE_EXISTS")
+
+
 def add_member(session: Session, env: Env, *, family_id: int, member_id_number: str, relationship: str,
                actor: Actor) -> FamilyMember:
     """共济成员维护 (HN-1): the householder adds a close relative to the family."""
@@ -379,6 +390,7 @@ def add_member(session: Session, env: Env, *, family_id: int, member_id_number: 
     rules.check_enrolled(member_party)
     rules.check_scope(holder, member_party, policy)
     _require_not_in_family(session, member)
+    _require_one_spouse(session, family, member.id, relationship_)
     row = FamilyMember(family_id=family.id, person_id=member.id, relationship=relationship_.value,
                        joined_at=env.now())
     session.add(row)
@@ -406,10 +418,12 @@ def update_member(session: Session, env: Env, *, family_id: int, member_id_numbe
         raise GongjiError("NOT_HOUSEHOLDER")
     relationship_ = parse_enum(Relationship, relationship, field="relationship", error="UNKNOWN_RELATIONSHIP")
     member = people.find(session, member_id_number)
+    people.lock_people(session, [family.householder_id, member.id])  # one spouse: edits of the family queue
     row = _membership(session, family, member)
     holder = party(people.get(session, family.householder_id))
     rules.check_relationship_allowed(relationship_, env.policy(family.region_code))
     rules.check_relationship_plausible(relationship_, holder, party(member))
+    _require_one_spouse(session, family, member.id, relationship_)
     old, row.relationship = row.relationship, relationship_.value
     record_event(session, env, kind="family.member_updated", actor=actor, subject_type="family", subject_id=family.id,
                  concerns=[family.householder_id, member.id], data={"member_id": member.id, "from": old,

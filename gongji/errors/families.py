@@ -29,4 +29,10 @@ CODES: dict[str, ErrorSpec] = {
         "户主不能离开自己建立的家庭；如需解散，请先删除全部成员。",
         "The householder cannot leave the family; remove all members first to dissolve it.",
     ),
+    "FAMILY_SPOUSE_EXISTS": ErrorSpec(
+        409,
+        "该共济家庭已有一位配偶成员，一个人只能有一位配偶。请核对所选关系；如婚姻状况有变化，请先移除原配偶成员。",
+        "This family already has a member who is the householder's spouse, and a person has one spouse. Check the "
+        "relationship chosen; if the marriage has changed, remove the former spouse from the family first.",
+    ),
 }

@@ -64,6 +64,7 @@ FIELD_OF = {
     "RELATIONSHIP_NOT_ALLOWED": "relationship",
     "RELATIONSHIP_IMPLAUSIBLE": "relationship",
     "SPOUSE_ALREADY_BOUND": "relationship",
+    "FAMILY_SPOUSE_EXISTS": "relationship",
     "UNKNOWN_RELATIONSHIP": "relationship",
     "CONSENT_REQUIRED": "agreement",
     "AGREEMENT_OUTDATED": "agreement",
