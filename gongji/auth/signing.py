@@ -29,9 +29,6 @@ import hmac
 import re
 import secrets
 import time
-from collections.abc import Generator
-
-import httpx
 
 INSTITUTION = "X-Gongji-Institution"
 TIMESTAMP = "X-Gongji-Timestamp"
@@ -69,22 +66,11 @@ def signed_headers(code: str, secret: str, method: str, path_and_query: str, bod
     }
 
 
-class InstitutionAuth(httpx.Auth):
-    """httpx authentication that signs every request: ``httpx.Client(auth=InstitutionAuth(code, secret))``.
+def __getattr__(name: str):
+    """:class:`InstitutionAuth` is made on first use, from :mod:`gongji.auth.httpx_auth`: the server, which only
+    verifies, then never imports httpx (which loads its own command line's libraries, some 7 MB a process)."""
+    if name == "InstitutionAuth":
+        from gongji.auth.httpx_auth import InstitutionAuth
 
-    ``clock`` gives the Unix time to sign with (the system clock unless given).
-    """
-
-    requires_request_body = True
-
-    def __init__(self, code: str, secret: str, clock=None) -> None:
-        self.code = code
-        self.secret = secret
-        self.clock = clock or time.time
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        path = request.url.raw_path.decode()
-        request.headers.update(signed_headers(self.code, self.secret, request.method, path, request.content,
-                                              timestamp=int(self.clock()),
-                                              idempotency_key=request.headers.get(IDEMPOTENCY_KEY)))
-        yield request
+        return InstitutionAuth
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

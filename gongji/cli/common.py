@@ -137,13 +137,41 @@ def _run_uvicorn(*, host: str, port: int, workers: int) -> None:
 
     from gongji import logs
 
-    extra = {}
-    if workers > 1 and "timeout_worker_healthcheck" in inspect.signature(uvicorn.Config).parameters:
+    healthcheck = "timeout_worker_healthcheck" in inspect.signature(uvicorn.Config).parameters
+    if workers > 1:
+        _exec_uvicorn_supervisor(host=host, port=port, workers=workers, healthcheck=healthcheck)
+    uvicorn.run("gongji.api.app:serve_app", factory=True, host=host, port=port, workers=workers,
+                log_config=logs.uvicorn_log_config(), access_log=False, proxy_headers=False)
+
+
+def _exec_uvicorn_supervisor(*, host: str, port: int, workers: int, healthcheck: bool) -> None:
+    """Become uvicorn's own command line, which starts and watches ``workers`` processes.
+
+    Run from here, the supervisor, which only starts and watches the workers, would be this command line with all
+    its commands and the storage layer loaded (about 100 MB); as ``python -m uvicorn`` it is uvicorn alone (about
+    30 MB), and ``--workers 2`` stays under 300 MB (docs/performance.md, "The HTTP layer's cost").
+    The settings go along in the environment (``GONGJI_DATABASE_URL`` and the rest), the logging set-up in a file.
+    """
+    import json
+    import os
+    import sys
+    import tempfile
+
+    from gongji import logs
+
+    handle, log_config = tempfile.mkstemp(prefix="gongji-serve-log-", suffix=".json")
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        json.dump(logs.uvicorn_log_config(), out)
+    args = [sys.executable, "-m", "uvicorn", "gongji.api.app:serve_app", "--factory", "--host", host,
+            "--port", str(port), "--workers", str(workers), "--log-config", log_config, "--no-access-log",
+            "--no-proxy-headers"]
+    if healthcheck:
         # uvicorn's supervisor kills a worker that does not answer its ping within 5 s, also while the worker is
         # still starting: on a busy machine every worker is killed before it serves. A minute instead.
-        extra["timeout_worker_healthcheck"] = WORKER_HEALTHCHECK_S
-    uvicorn.run("gongji.api.app:serve_app", factory=True, host=host, port=port, workers=workers,
-                log_config=logs.uvicorn_log_config(), access_log=False, proxy_headers=False, **extra)
+        args += ["--timeout-worker-healthcheck", str(WORKER_HEALTHCHECK_S)]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, args)
 
 
 def _run_granian(*, host: str, port: int, workers: int) -> None:

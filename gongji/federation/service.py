@@ -27,9 +27,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -39,6 +38,9 @@ from gongji.errors import GongjiError
 from gongji.federation import wire
 from gongji.federation.config import HUB_NAME, FederationConfig
 from gongji.federation.models import InboxMessage, OutboxMessage
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +179,8 @@ def _settle(db: Database, env: Env, config: FederationConfig, row_id: int, error
 
 def deliver_once(db: Database, env: Env, client: httpx.Client) -> tuple[int, int]:
     """Send what waits in the outbox now; (acknowledged, failed). Network calls happen outside transactions."""
+    import httpx  # here, not at the top: a server that does not deliver never loads it
+
     config = _config(env)
     acked = failed = 0
     unreachable: set[str] = set()  # a peer that failed once this pass is not tried again in it
@@ -209,6 +213,8 @@ def deliver_once(db: Database, env: Env, client: httpx.Client) -> tuple[int, int
 def run_deliverer(db: Database, env: Env, stop: threading.Event, *, timeout_s: float = 5.0) -> None:
     """Deliver until ``stop`` is set: a pass whenever a transaction enqueues, and at least every ``deliver_every_s``."""
     config = _config(env)
+    import httpx
+
     with httpx.Client(timeout=timeout_s) as client:
         while not stop.is_set():
             _wake.clear()

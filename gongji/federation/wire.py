@@ -23,12 +23,13 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from gongji.errors import GongjiError
 from gongji.federation.config import HUB_NAME
+
+if TYPE_CHECKING:
+    import httpx
 
 SENDER, TIMESTAMP, SIGNATURE = "X-Gongji-Sender", "X-Gongji-Timestamp", "X-Gongji-Signature"
 PATH = "/v1/federation/messages"
