@@ -40,7 +40,10 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, *, ready_within: float = 90) -> None:
-        env = {**os.environ, "GONGJI_SECRET_KEY": self.server_key, "GONGJI_LOG_LEVEL": "WARNING"}
+        # The run binds and unbinds the same few families hundreds of times a minute: the limit on binding attempts
+        # per payer (HLJ-7, tested on its own) would answer its binds with 429s for a day, so it is off here.
+        env = {**os.environ, "GONGJI_SECRET_KEY": self.server_key, "GONGJI_LOG_LEVEL": "WARNING",
+               "GONGJI_BINDING_ATTEMPTS_PER_PERSON": "0"}
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gongji.cli.main", "--database-url", self.url, "serve", "--port",
